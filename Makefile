@@ -1,0 +1,65 @@
+# wsgispec: build, test, run and benchmark.
+#
+#   make run     the main job (installs what it needs, builds, runs, writes the report)
+#   make test    every test (installs what it needs first)
+#   make bench   the standard benchmark comparison
+#
+# Python comes from Debian: every package below installs into /usr/bin/python3 (3.11). PyPI is not
+# used anywhere.
+PYTHON ?= /usr/bin/python3
+GO     ?= go
+
+# --- The cpy3 compile shim (the only place it lives) --------------------------------------------
+# The gateway embeds CPython through github.com/go-python/cpy3 v0.2.0, written for Python 3.7.
+# Against Debian's 3.11 it needs:
+#  * a forced-include header declaring the four functions 3.11 removed (gateway/py311/compat.h);
+#    -Wno-deprecated-declarations silences 3.11's warnings about the 3.7-era calls cpy3 wraps;
+#  * PySignal_SetWakeupFd, declared by 3.11 but not exported, defined in gateway/py311_signal.c;
+#  * libpython linked explicitly: cpy3 asks pkg-config for "python3", which carries no -lpython;
+#    python3-embed is the variant meant for embedding.
+# Every other package is pure Go and builds and tests with a plain `go test`.
+export CGO_ENABLED = 1
+export CGO_CFLAGS  = -include $(CURDIR)/gateway/py311/compat.h -Wno-deprecated-declarations -O2
+export CGO_LDFLAGS = $(shell pkg-config --libs python3-embed 2>/dev/null)
+
+VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT  := $(shell git rev-parse --short HEAD 2>/dev/null)
+LDFLAGS := -X github.com/wsgispec/wsgispec/internal/version.Version=$(VERSION) \
+           -X github.com/wsgispec/wsgispec/internal/version.Commit=$(COMMIT)
+
+DEBIAN_PACKAGES := pkg-config gcc python3-dev python3-flask python3-flask-sqlalchemy python3-django \
+	python3-fastapi gunicorn python3-waitress uwsgi-core uwsgi-plugin-python3 python3-cheroot \
+	python3-werkzeug python3-gevent apache2 libapache2-mod-wsgi-py3 wrk chromium
+
+.PHONY: deps build test test-unit test-integration run bench soak clean
+
+# deps: idempotent and quiet when everything is present; needs root only when something is missing.
+deps:
+	@missing=$$(for p in $(DEBIAN_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" != 0 ]; then echo "make deps: missing Debian packages ($$(echo $$missing)); run 'sudo make deps'" >&2; exit 2; fi; \
+	  echo "make deps: installing $$(echo $$missing)"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing) >/tmp/wsgispec-apt.log 2>&1 \
+	    || { tail -20 /tmp/wsgispec-apt.log >&2; echo "make deps: apt-get failed (log above)" >&2; exit 2; }; \
+	fi
+
+build:
+	@mkdir -p bin
+	$(GO) build -ldflags '$(LDFLAGS)' -o bin/wsgispec ./cmd/wsgispec
+	@for suite in $$(ls -d specs/*/ 2>/dev/null); do \
+	  name=$$(basename $$suite); \
+	  ls $$suite*_test.go >/dev/null 2>&1 && $(GO) test -c -o bin/wsgispec-$$name.test ./$$suite || true; \
+	done
+
+test: deps build
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 20m ./...
+
+run: deps build
+	./scripts/run-main-job
+
+bench: deps build
+	./bin/wsgispec bench --server reference,gateway,gunicorn,uwsgi,waitress --scenario hello,json,echo,stream,flask-read --history results/history --json results/bench.json
+
+clean:
+	rm -rf bin reports/out results

@@ -1,0 +1,62 @@
+// Command wsgispec is the thin CLI over the gateway, harness, specs, bench and reports packages.
+// Each subcommand lives in its own file and registers itself in init, so this file only dispatches.
+package main
+
+import (
+	"fmt"
+	"os"
+	"sort"
+
+	"github.com/wsgispec/wsgispec/internal/version"
+)
+
+// command is one subcommand: run receives the arguments after its name and returns the exit code
+// (0 success, 1 a failed check, 2 a usage or setup error).
+type command struct {
+	summary string
+	run     func(args []string) int
+}
+
+var commands = map[string]command{}
+
+func register(name, summary string, run func(args []string) int) {
+	commands[name] = command{summary: summary, run: run}
+}
+
+func usage() {
+	fmt.Fprintf(os.Stderr, "wsgispec %s: PEP 3333 conformance, framework matrix and benchmarks for WSGI servers\n\n", version.Version)
+	fmt.Fprintln(os.Stderr, "usage: wsgispec <command> [flags]   (wsgispec <command> --help for its flags)")
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(os.Stderr, "  %-10s %s\n", n, commands[n].summary)
+	}
+}
+
+func main() {
+	if len(os.Args) < 2 {
+		usage()
+		os.Exit(2)
+	}
+	switch os.Args[1] {
+	case "--version", "-version", "version":
+		fmt.Printf("wsgispec %s", version.Version)
+		if version.Commit != "" {
+			fmt.Printf(" (%s)", version.Commit)
+		}
+		fmt.Println()
+		return
+	case "-h", "--help", "help":
+		usage()
+		return
+	}
+	cmd, ok := commands[os.Args[1]]
+	if !ok {
+		fmt.Fprintf(os.Stderr, "wsgispec: unknown command %q (wsgispec --help lists them)\n", os.Args[1])
+		os.Exit(2)
+	}
+	os.Exit(cmd.run(os.Args[2:]))
+}
