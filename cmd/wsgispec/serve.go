@@ -1,0 +1,115 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/wsgispec/wsgispec/gateway"
+	"github.com/wsgispec/wsgispec/pyapps"
+)
+
+func init() {
+	register("serve", "run the reference WSGI gateway (one app from flags, or several from --config)", runServe)
+}
+
+func runServe(args []string) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "usage: wsgispec serve --app-dir DIR --app module:callable [flags]\n       wsgispec serve --config gateway.toml")
+		fs.PrintDefaults()
+	}
+	configPath := fs.String("config", "", "TOML file with a [server] table and an [[app]] table per application")
+	appDir := fs.String("app-dir", ".", "directory put first on sys.path")
+	appSpec := fs.String("app", "", "module:callable to serve (callable defaults to application)")
+	mount := fs.String("mount", "", "URL prefix the app is mounted at (SCRIPT_NAME)")
+	protocol := fs.String("protocol", gateway.ProtocolWSGI, "wsgi, or asgi (run through wsgispec's ASGI adapter)")
+	interp := fs.String("interpreter", gateway.InterpreterSub, "sub (own sub-interpreter) or main")
+	listen := fs.String("listen", "127.0.0.1:8000", "address to listen on")
+	threads := fs.Int("threads", 8, "requests running in Python at once")
+	maxBody := fs.Int64("max-body", 1<<30, "largest request body accepted, in bytes (413 beyond)")
+	debug := fs.Bool("debug", false, "reload the app when a .py file under its directory changes; tracebacks in 500 bodies")
+	logPath := fs.String("log", "", "log file for wsgi.errors, tracebacks and access lines (default stderr)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		return fail("serve: unexpected argument %q", fs.Arg(0))
+	}
+
+	var cfg *gateway.Config
+	if *configPath != "" {
+		var conflict []string
+		fs.Visit(func(f *flag.Flag) {
+			if f.Name != "config" {
+				conflict = append(conflict, "--"+f.Name)
+			}
+		})
+		if len(conflict) > 0 {
+			return fail("serve: %s cannot be combined with --config (set them in the file)", strings.Join(conflict, ", "))
+		}
+		var err error
+		if cfg, err = gateway.LoadConfig(*configPath); err != nil {
+			return fail("serve: %v", err)
+		}
+	} else {
+		if *appSpec == "" {
+			return fail("serve: --app module:callable (or --config FILE) is required")
+		}
+		module, callable, _ := strings.Cut(*appSpec, ":")
+		cfg = &gateway.Config{
+			Server: gateway.ServerConfig{Listen: *listen, Threads: *threads, Log: *logPath, MaxBody: *maxBody},
+			Apps: []gateway.AppConfig{{Dir: *appDir, Module: module, Callable: callable, Mount: *mount,
+				Protocol: *protocol, Debug: *debug, Interpreter: *interp}},
+		}
+		if err := cfg.Normalize(); err != nil {
+			return fail("serve: %v", err)
+		}
+	}
+	pyDir, err := pyapps.Dir()
+	if err != nil {
+		return fail("serve: %v", err)
+	}
+	ln, err := net.Listen("tcp", cfg.Server.Listen)
+	if err != nil {
+		return fail("serve: %v", err)
+	}
+	srv, err := gateway.New(*cfg, gateway.Options{PyAppsDir: pyDir})
+	if err != nil {
+		ln.Close()
+		return fail("serve: %v", err)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }()
+	fmt.Fprintf(os.Stderr, "wsgispec serve: listening on http://%s\n", ln.Addr())
+	select {
+	case err := <-done:
+		srv.Close()
+		if err != nil {
+			return fail("serve: %v", err)
+		}
+	case <-ctx.Done():
+		stop()
+		if err := srv.Shutdown(context.Background()); err != nil {
+			fmt.Fprintf(os.Stderr, "wsgispec serve: stopped with requests still running: %v\n", err)
+		}
+	}
+	return 0
+}
+
+// fail prints one line on stderr and returns the setup-error exit code.
+func fail(format string, args ...any) int {
+	fmt.Fprintf(os.Stderr, "wsgispec "+format+"\n", args...)
+	return 2
+}

@@ -1,0 +1,278 @@
+package gateway
+
+/*
+#include "wsgi.h"
+#include <unistd.h>
+*/
+import "C"
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"runtime"
+	"runtime/cgo"
+	"strconv"
+	"time"
+	"unsafe"
+)
+
+// exchange is one request/response between a client and an app: the Go half of the state the
+// C half keeps in wsgi_req. The C callbacks reach it through a cgo.Handle.
+type exchange struct {
+	w       http.ResponseWriter
+	r       *http.Request
+	app     *App
+	started time.Time
+
+	status        int
+	headersSent   bool
+	contentLength int64 // from the app's Content-Length, -1 when it gave none
+	written       int64
+	stopped       bool  // nothing more goes to the client (it left, or the body is complete)
+	abort         bool  // the response cannot be completed: close the connection mid-body
+	readErr       error // why wsgi.input failed, for the log
+}
+
+var errClientGone = errors.New("client disconnected")
+
+// serve runs the app for one request. scriptName and pathInfo are the request path split by the
+// app's mount.
+func (ex *exchange) serve(in *interpreter, scriptName, pathInfo string, ci *connInfo) {
+	var env environ
+	env.buf = make([]byte, 0, 1024)
+	env.build(ex.r, ci, scriptName, pathInfo, ex.app.srv.software)
+
+	h := cgo.NewHandle(ex)
+	defer h.Delete()
+	// The whole request runs on one OS thread: Python code that keeps per-thread state
+	// (Django's database connections, threading.local) must see the same thread from the app
+	// call through close().
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+
+	req := C.wsgi_start(C.int(in.slot), in.callable, (*C.char)(unsafe.Pointer(&env.buf[0])),
+		C.size_t(len(env.buf)), C.uintptr_t(h), ex.app.flags)
+	ex.drive(req)
+	C.wsgi_finish(req)
+}
+
+// drive sends the response block by block, asking C for the next one only after the previous
+// one was handed to the network: the PEP forbids delaying a block.
+func (ex *exchange) drive(req *C.wsgi_req) {
+	for {
+		if req.headers_pending != 0 {
+			req.headers_pending = 0
+			hdr := unsafe.Slice((*byte)(unsafe.Pointer(req.hdr)), req.hdr_len)
+			total := int64(req.seq_total)
+			if req.state == C.WSGI_FILE {
+				total = int64(req.file_len)
+			}
+			if err := ex.sendHeaders(hdr, total); err != nil {
+				ex.fail("the application's response headers are unusable: " + err.Error())
+				if req.state == C.WSGI_FILE {
+					C.close(req.file_fd)
+				}
+				return
+			}
+		}
+		switch req.state {
+		case C.WSGI_CHUNK:
+			if !ex.stopped {
+				ex.writeBlock(unsafe.Slice((*byte)(unsafe.Pointer(req.chunk)), req.chunk_len), req.is_sequence == 0)
+			}
+			if ex.stopped && ex.abort {
+				return
+			}
+			C.wsgi_next(req)
+		case C.WSGI_FILE:
+			ex.sendFile(int(req.file_fd), int64(req.file_off), int64(req.file_len))
+			return
+		case C.WSGI_END:
+			if ex.contentLength > 0 && ex.written < ex.contentLength && ex.r.Method != http.MethodHead {
+				ex.app.srv.log.Errorf("%s %s: the app declared Content-Length %d but sent %d bytes; the connection is closed",
+					ex.r.Method, ex.r.URL.Path, ex.contentLength, ex.written)
+			}
+			return
+		case C.WSGI_ERROR:
+			ex.fail(C.GoStringN(req.error, C.int(req.error_len)))
+			return
+		}
+	}
+}
+
+// sendHeaders writes the status and headers packed by C ("status\0name\0value\0...").
+// knownLength is the body's length when the gateway can tell it (a list of bytes, a file), or -1.
+func (ex *exchange) sendHeaders(block []byte, knownLength int64) error {
+	fields := bytes.Split(block[:len(block)-1], []byte{0})
+	status := string(fields[0])
+	code, _ := strconv.Atoi(status[:3])
+	if code < 200 {
+		return fmt.Errorf("status %q is informational, not a final response", status)
+	}
+	h := ex.w.Header()
+	ex.contentLength = -1
+	for i := 1; i+1 < len(fields); i += 2 {
+		name, value := string(fields[i]), string(fields[i+1])
+		h.Add(name, value)
+	}
+	if cl := h.Values("Content-Length"); len(cl) > 0 {
+		n, err := strconv.ParseInt(cl[0], 10, 64)
+		if err != nil || n < 0 || len(cl) > 1 && anyDiffer(cl) {
+			return fmt.Errorf("Content-Length %q is not one non-negative integer", cl)
+		}
+		h["Content-Length"] = cl[:1]
+		ex.contentLength = n
+	} else if knownLength >= 0 && bodyAllowed(code) {
+		h["Content-Length"] = []string{strconv.FormatInt(knownLength, 10)}
+		ex.contentLength = knownLength
+	}
+	if _, ok := h["Content-Type"]; !ok {
+		h["Content-Type"] = nil // net/http would otherwise guess one the app never sent
+	}
+	ex.status = code
+	ex.headersSent = true
+	ex.w.WriteHeader(code)
+	return nil
+}
+
+func anyDiffer(v []string) bool {
+	for _, s := range v[1:] {
+		if s != v[0] {
+			return true
+		}
+	}
+	return false
+}
+
+func bodyAllowed(code int) bool { return code != http.StatusNoContent && code != http.StatusNotModified }
+
+// writeBlock sends one block of the body; flush makes it leave now rather than when the buffer
+// fills (the app may take its time before the next one).
+func (ex *exchange) writeBlock(p []byte, flush bool) {
+	if ex.contentLength >= 0 && ex.written+int64(len(p)) > ex.contentLength {
+		keep := ex.contentLength - ex.written
+		ex.app.srv.log.Errorf("%s %s: the app sent more than its Content-Length %d; %d bytes dropped and the connection closed",
+			ex.r.Method, ex.r.URL.Path, ex.contentLength, int64(len(p))-keep)
+		p = p[:keep]
+		ex.stopped, ex.abort = true, true
+	}
+	n, err := ex.w.Write(p)
+	ex.written += int64(n)
+	switch {
+	case errors.Is(err, http.ErrBodyNotAllowed):
+		ex.stopped = true // a 204 or 304: the body is dropped, the response is still whole
+		return
+	case err != nil:
+		ex.stopped, ex.abort = true, true
+		return
+	}
+	if flush || ex.abort {
+		if err := http.NewResponseController(ex.w).Flush(); err != nil {
+			ex.stopped, ex.abort = true, true
+		}
+	}
+}
+
+// sendFile sends a wsgi.file_wrapper's regular file; net/http uses sendfile(2) when the length
+// is known and the connection is plain TCP.
+func (ex *exchange) sendFile(fd int, off, n int64) {
+	f := os.NewFile(uintptr(fd), "wsgi.file_wrapper")
+	defer f.Close()
+	if ex.stopped || ex.r.Method == http.MethodHead {
+		return
+	}
+	if ex.contentLength >= 0 && n > ex.contentLength {
+		n = ex.contentLength
+	}
+	if _, err := f.Seek(off, io.SeekStart); err != nil {
+		ex.app.srv.log.Errorf("wsgi.file_wrapper: %v", err)
+		ex.abort = true
+		return
+	}
+	w, err := io.CopyN(ex.w, f, n)
+	ex.written += w
+	if err != nil {
+		ex.abort = true
+	}
+}
+
+// fail handles an exception from the app (or a broken response): logged with its traceback;
+// the client gets a 500 if nothing was sent yet, else a connection closed mid-body (never a
+// second status line).
+func (ex *exchange) fail(traceback string) {
+	ex.app.srv.log.Errorf("%s %s: error in app %s:\n%s", ex.r.Method, ex.r.URL.Path, ex.app.cfg.Name, traceback)
+	if ex.headersSent {
+		ex.abort = true
+		return
+	}
+	body := "Internal Server Error\n"
+	if ex.app.cfg.Debug {
+		body = "Internal Server Error\n\n" + traceback
+	}
+	h := ex.w.Header()
+	for k := range h {
+		delete(h, k)
+	}
+	h.Set("Content-Type", "text/plain; charset=utf-8")
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	ex.status = http.StatusInternalServerError
+	ex.headersSent = true
+	ex.w.WriteHeader(http.StatusInternalServerError)
+	n, _ := io.WriteString(ex.w, body)
+	ex.written += int64(n)
+}
+
+func exchangeOf(h C.uintptr_t) *exchange { return cgo.Handle(h).Value().(*exchange) }
+
+//export gatewayWrite
+func gatewayWrite(h C.uintptr_t, hdr *C.char, hdrLen C.size_t, data *C.char, n C.Py_ssize_t) C.int {
+	ex := exchangeOf(h)
+	if hdr != nil {
+		if err := ex.sendHeaders(unsafe.Slice((*byte)(unsafe.Pointer(hdr)), hdrLen), -1); err != nil {
+			ex.fail("the application's response headers are unusable: " + err.Error())
+			ex.stopped = true
+			return -1
+		}
+	}
+	if ex.stopped {
+		return -1
+	}
+	ex.writeBlock(unsafe.Slice((*byte)(unsafe.Pointer(data)), n), true)
+	if ex.abort {
+		return -1
+	}
+	return 0
+}
+
+//export gatewayRead
+func gatewayRead(h C.uintptr_t, buf *C.char, n C.Py_ssize_t) C.Py_ssize_t {
+	ex := exchangeOf(h)
+	p := unsafe.Slice((*byte)(unsafe.Pointer(buf)), n)
+	for {
+		got, err := ex.r.Body.Read(p)
+		if got > 0 {
+			return C.Py_ssize_t(got)
+		}
+		if err == io.EOF {
+			return 0
+		}
+		if err != nil {
+			ex.readErr = err
+			return -1
+		}
+	}
+}
+
+//export gatewayErrors
+func gatewayErrors(h C.uintptr_t, s *C.char, n C.Py_ssize_t) {
+	msg := unsafe.Slice((*byte)(unsafe.Pointer(s)), n)
+	if h == 0 {
+		defaultLog.Write(msg)
+		return
+	}
+	exchangeOf(h).app.srv.log.Write(msg)
+}

@@ -1,0 +1,259 @@
+package gateway
+
+/*
+#include "wsgi.h"
+*/
+import "C"
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"net"
+	"net/http"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/wsgispec/wsgispec/internal/version"
+)
+
+// Server is the reference gateway: net/http in front, each configured app in its own Python
+// interpreter behind its mount.
+type Server struct {
+	cfg      Config
+	log      *Log
+	apps     []*App // longest mount first
+	threads  chan struct{}
+	software string
+	http     *http.Server
+	asgiDir  string
+	baseEnv  map[string]string
+}
+
+// App is one mounted application.
+type App struct {
+	srv   *Server
+	cfg   AppConfig
+	flags C.int
+
+	// mu is held shared by each request in the app and exclusively by a reload, which so
+	// waits for the app's requests to finish before replacing its interpreter.
+	mu      sync.RWMutex
+	interp  *interpreter
+	broken  string      // traceback of a failed (re)load: every request gets a 500
+	changed atomic.Bool // a .py file changed since the interpreter was made (debug)
+	watcher *watcher
+}
+
+// Options are what the command line adds to a Config.
+type Options struct {
+	// PyAppsDir holds pyapps/asgi, the ASGI adapter used by protocol = "asgi" apps.
+	PyAppsDir string
+	// Multiprocess tells apps (wsgi.multiprocess) that other processes serve them too.
+	Multiprocess bool
+}
+
+// New starts Python and loads every app. A load failure is an error unless the app is in
+// debug mode, where it is served as a 500 with the traceback until its code is fixed.
+func New(cfg Config, opt Options) (*Server, error) {
+	if err := cfg.Normalize(); err != nil {
+		return nil, err
+	}
+	log, err := OpenLog(cfg.Server.Log)
+	if err != nil {
+		return nil, err
+	}
+	defaultLog = log
+	s := &Server{
+		cfg:      cfg,
+		log:      log,
+		threads:  make(chan struct{}, cfg.Server.Threads),
+		software: "wsgispec-gateway/" + version.Version,
+		asgiDir:  opt.PyAppsDir + "/asgi",
+		baseEnv:  processEnviron(),
+	}
+	var flags C.int
+	if cfg.Server.Threads > 1 {
+		flags |= C.WSGI_F_MULTITHREAD
+	}
+	if opt.Multiprocess {
+		flags |= C.WSGI_F_MULTIPROCESS
+	}
+	for i := range cfg.Apps {
+		a := &App{srv: s, cfg: cfg.Apps[i], flags: flags}
+		if err := a.load(); err != nil {
+			var le *loadError
+			if !a.cfg.Debug || !errors.As(err, &le) {
+				s.Close()
+				return nil, err
+			}
+			log.Errorf("%v", err)
+		}
+		if a.cfg.Debug {
+			if a.cfg.Interpreter == InterpreterMain {
+				log.Errorf("app %s: debug reload needs a sub-interpreter; it runs in the main one and will not reload", a.cfg.Name)
+			} else if a.watcher, err = watch(a.cfg.Dir, a.markChanged); err != nil {
+				log.Errorf("app %s: watching %s for changes: %v", a.cfg.Name, a.cfg.Dir, err)
+			}
+		}
+		s.apps = append(s.apps, a)
+		log.Infof("app %s: %s:%s from %s at %s/ (%s, %s interpreter, debug %v)", a.cfg.Name, a.cfg.Module,
+			a.cfg.Callable, a.cfg.Dir, a.cfg.Mount, a.cfg.Protocol, a.cfg.Interpreter, a.cfg.Debug)
+	}
+	sort.SliceStable(s.apps, func(i, j int) bool { return len(s.apps[i].cfg.Mount) > len(s.apps[j].cfg.Mount) })
+	s.http = &http.Server{
+		Handler:           s,
+		ReadHeaderTimeout: cfg.Server.ReadHeaderTimeout.Duration,
+		IdleTimeout:       cfg.Server.IdleTimeout.Duration,
+		MaxHeaderBytes:    cfg.Server.MaxHeaderBytes,
+		ErrorLog:          nil,
+		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
+			_, isTLS := c.(*tls.Conn)
+			return context.WithValue(ctx, connInfoKey{}, newConnInfo(c, isTLS))
+		},
+	}
+	return s, nil
+}
+
+type connInfoKey struct{}
+
+func (a *App) load() error {
+	in, err := load(&a.cfg, a.srv.asgiDir, a.srv.baseEnv)
+	var le *loadError
+	if errors.As(err, &le) {
+		a.broken = le.traceback
+		if in != nil {
+			in.unload()
+		}
+		return err
+	}
+	if err != nil {
+		return err
+	}
+	a.interp, a.broken = in, ""
+	return nil
+}
+
+func (a *App) markChanged() { a.changed.Store(true) }
+
+// reloadIfChanged replaces the app's interpreter when its code changed: a new interpreter
+// imports the code afresh (Django cannot be reloaded in place), then the old one is ended.
+func (a *App) reloadIfChanged() {
+	if !a.changed.Load() {
+		return
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if !a.changed.Swap(false) {
+		return // another request reloaded it meanwhile
+	}
+	old := a.interp
+	a.interp = nil
+	if old != nil {
+		if abandoned, err := old.unload(); err != nil {
+			a.srv.log.Errorf("app %s: shutdown before reload: %v", a.cfg.Name, err)
+		} else if abandoned {
+			a.srv.log.Errorf("app %s: threads the app started still run in its old interpreter; it is left running", a.cfg.Name)
+		}
+	}
+	start := time.Now()
+	if err := a.load(); err != nil {
+		a.srv.log.Errorf("reload: %v", err)
+		return
+	}
+	a.srv.log.Infof("app %s: reloaded in %s after a change under %s", a.cfg.Name, time.Since(start).Round(time.Millisecond), a.cfg.Dir)
+}
+
+// route finds the app mounted at the longest prefix of path (matching whole segments) and
+// splits path into SCRIPT_NAME and PATH_INFO.
+func (s *Server) route(path string) (*App, string, string) {
+	for _, a := range s.apps {
+		m := a.cfg.Mount
+		if m == "" {
+			return a, "", path
+		}
+		if path == m || strings.HasPrefix(path, m+"/") {
+			return a, m, path[len(m):]
+		}
+	}
+	return nil, "", ""
+}
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	app, scriptName, pathInfo := s.route(r.URL.Path)
+	if app == nil {
+		http.Error(w, "404 Not Found: no application is mounted here", http.StatusNotFound)
+		return
+	}
+	if r.ContentLength > s.cfg.Server.MaxBody {
+		w.Header().Set("Connection", "close")
+		http.Error(w, "413 Request Entity Too Large", http.StatusRequestEntityTooLarge)
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, s.cfg.Server.MaxBody)
+	ex := &exchange{w: w, r: r, app: app, started: time.Now(), contentLength: -1}
+	defer func() {
+		s.log.access(ex)
+		if ex.abort {
+			panic(http.ErrAbortHandler) // closes the connection: the body cannot be completed
+		}
+	}()
+	s.threads <- struct{}{}
+	defer func() { <-s.threads }()
+
+	if app.cfg.Debug {
+		app.reloadIfChanged()
+	}
+	app.mu.RLock()
+	defer app.mu.RUnlock()
+	if app.interp == nil {
+		ex.fail(app.broken)
+		return
+	}
+	ci, _ := r.Context().Value(connInfoKey{}).(*connInfo)
+	ex.serve(app.interp, scriptName, pathInfo, ci)
+}
+
+// Serve accepts connections on ln until Shutdown.
+func (s *Server) Serve(ln net.Listener) error {
+	err := s.http.Serve(ln)
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// Shutdown stops accepting, lets requests in flight finish (up to the configured timeout),
+// then unloads every app, running ASGI lifespan shutdown.
+func (s *Server) Shutdown(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.Server.ShutdownTimeout.Duration)
+	defer cancel()
+	err := s.http.Shutdown(ctx)
+	s.Close()
+	return err
+}
+
+// Close unloads the apps and closes the log.
+func (s *Server) Close() {
+	for _, a := range s.apps {
+		if a.watcher != nil {
+			a.watcher.close()
+		}
+		a.mu.Lock()
+		if a.interp != nil {
+			if _, err := a.interp.unload(); err != nil {
+				s.log.Errorf("app %s: shutdown: %v", a.cfg.Name, err)
+			}
+			a.interp = nil
+		}
+		a.mu.Unlock()
+	}
+	s.log.Close()
+}
+
+// Addr is a helper for messages: the configured listen address.
+func (s *Server) Addr() string { return s.cfg.Server.Listen }
+
