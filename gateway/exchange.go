@@ -148,7 +148,9 @@ func anyDiffer(v []string) bool {
 	return false
 }
 
-func bodyAllowed(code int) bool { return code != http.StatusNoContent && code != http.StatusNotModified }
+func bodyAllowed(code int) bool {
+	return code != http.StatusNoContent && code != http.StatusNotModified
+}
 
 // writeBlock sends one block of the body; flush makes it leave now rather than when the buffer
 // fills (the app may take its time before the next one).

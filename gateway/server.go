@@ -256,4 +256,3 @@ func (s *Server) Close() {
 
 // Addr is a helper for messages: the configured listen address.
 func (s *Server) Addr() string { return s.cfg.Server.Listen }
-
