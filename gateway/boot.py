@@ -37,7 +37,13 @@ def load(app_dir, module, callable_name, protocol, asgi_dir, base_environ, app_e
     return obj
 
 
-def shutdown(app):
+def shutdown(app, ending_interpreter):
     stop = getattr(app, "shutdown", None)
     if stop is not None:
         stop()
+    if ending_interpreter and "threading" in sys.modules:
+        # Ending an interpreter runs threading._shutdown, which expects the thread that first
+        # imported threading to be alive. That was one of the gateway's request threads, whose
+        # state the gateway deletes first. The gateway only ends an interpreter in which no
+        # thread of the app's own is left, so there is nothing for _shutdown to wait for.
+        sys.modules["threading"]._shutdown = lambda: None

@@ -218,7 +218,10 @@ func (in *interpreter) unload() (abandoned bool, shutdownErr error) {
 		} else {
 			fn := boot.GetAttrString("shutdown")
 			app := (*python3.PyObject)(unsafe.Pointer(in.callable))
-			if rc := fn.CallFunctionObjArgs(app); rc == nil {
+			ending := python3.PyBool_FromLong(boolInt(in.sub))
+			rc := fn.CallFunctionObjArgs(app, ending)
+			ending.DecRef()
+			if rc == nil {
 				shutdownErr = errors.New(pendingTraceback())
 			} else {
 				rc.DecRef()
@@ -248,4 +251,11 @@ func processEnviron() map[string]string {
 		}
 	}
 	return env
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
