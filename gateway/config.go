@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
@@ -32,7 +33,8 @@ type Config struct {
 // ServerConfig is the [server] table.
 type ServerConfig struct {
 	Listen            string   `toml:"listen"`              // host:port; default 127.0.0.1:8000
-	Threads           int      `toml:"threads"`             // requests in Python at once; default 8
+	Workers           int      `toml:"workers"`             // worker processes; default the number of cores
+	Threads           int      `toml:"threads"`             // requests in Python at once per worker; default 8
 	Log               string   `toml:"log"`                 // log file; default stderr
 	MaxBody           int64    `toml:"max_body"`            // largest request body in bytes; default 1 GiB
 	MaxHeaderBytes    int      `toml:"max_header_bytes"`    // default 64 KiB
@@ -98,6 +100,12 @@ func (c *Config) Normalize() error {
 	s := &c.Server
 	if s.Listen == "" {
 		s.Listen = "127.0.0.1:8000"
+	}
+	if s.Workers == 0 {
+		s.Workers = runtime.NumCPU()
+	}
+	if s.Workers < 0 {
+		return errors.New("server.workers must be positive")
 	}
 	if s.Threads == 0 {
 		s.Threads = 8

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"os/signal"
 	"strings"
 	"syscall"
@@ -32,7 +33,8 @@ func runServe(args []string) int {
 	protocol := fs.String("protocol", gateway.ProtocolWSGI, "wsgi, or asgi (run through wsgispec's ASGI adapter)")
 	interp := fs.String("interpreter", gateway.InterpreterSub, "sub (own sub-interpreter) or main")
 	listen := fs.String("listen", "127.0.0.1:8000", "address to listen on")
-	threads := fs.Int("threads", 8, "requests running in Python at once")
+	workers := fs.Int("workers", 0, "worker processes, each with its own Python (default: the number of cores)")
+	threads := fs.Int("threads", 8, "requests running in Python at once, per worker")
 	maxBody := fs.Int64("max-body", 1<<30, "largest request body accepted, in bytes (413 beyond)")
 	debug := fs.Bool("debug", false, "reload the app when a .py file under its directory changes; tracebacks in 500 bodies")
 	logPath := fs.String("log", "", "log file for wsgi.errors, tracebacks and access lines (default stderr)")
@@ -67,7 +69,7 @@ func runServe(args []string) int {
 		}
 		module, callable, _ := strings.Cut(*appSpec, ":")
 		cfg = &gateway.Config{
-			Server: gateway.ServerConfig{Listen: *listen, Threads: *threads, Log: *logPath, MaxBody: *maxBody},
+			Server: gateway.ServerConfig{Listen: *listen, Workers: *workers, Threads: *threads, Log: *logPath, MaxBody: *maxBody},
 			Apps: []gateway.AppConfig{{Dir: *appDir, Module: module, Callable: callable, Mount: *mount,
 				Protocol: *protocol, Debug: *debug, Interpreter: *interp}},
 		}
@@ -75,24 +77,62 @@ func runServe(args []string) int {
 			return fail("serve: %v", err)
 		}
 	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	ln, ready, isWorker, err := gateway.WorkerListener()
+	if isWorker {
+		if err != nil {
+			return fail("serve: %v", err)
+		}
+		return runWorker(ctx, cfg, ln, ready)
+	}
+	return runSupervisor(ctx, cfg)
+}
+
+// runSupervisor owns the socket and the worker processes; it never starts Python.
+func runSupervisor(ctx context.Context, cfg *gateway.Config) int {
+	l, err := net.Listen("tcp", cfg.Server.Listen)
+	if err != nil {
+		return fail("serve: %v", err)
+	}
+	defer l.Close()
+	log, err := gateway.OpenLog(cfg.Server.Log)
+	if err != nil {
+		return fail("serve: %v", err)
+	}
+	defer log.Close()
+	exe, err := os.Executable()
+	if err != nil {
+		return fail("serve: %v", err)
+	}
+	sup := &gateway.Supervisor{
+		Listener: l.(*net.TCPListener),
+		Workers:  cfg.Server.Workers,
+		Command:  func() *exec.Cmd { return exec.Command(exe, os.Args[1:]...) },
+		Grace:    cfg.Server.ShutdownTimeout.Duration + 5e9,
+		Log:      log,
+	}
+	fmt.Fprintf(os.Stderr, "wsgispec serve: listening on http://%s with %d workers\n", l.Addr(), cfg.Server.Workers)
+	if err := sup.Run(ctx); err != nil {
+		return fail("serve: %v", err)
+	}
+	return 0
+}
+
+// runWorker loads the apps into this process's Python and serves the inherited socket.
+func runWorker(ctx context.Context, cfg *gateway.Config, ln net.Listener, ready func()) int {
 	pyDir, err := pyapps.Dir()
 	if err != nil {
 		return fail("serve: %v", err)
 	}
-	ln, err := net.Listen("tcp", cfg.Server.Listen)
+	srv, err := gateway.New(*cfg, gateway.Options{PyAppsDir: pyDir, Multiprocess: cfg.Server.Workers > 1})
 	if err != nil {
 		return fail("serve: %v", err)
 	}
-	srv, err := gateway.New(*cfg, gateway.Options{PyAppsDir: pyDir})
-	if err != nil {
-		ln.Close()
-		return fail("serve: %v", err)
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
-	fmt.Fprintf(os.Stderr, "wsgispec serve: listening on http://%s\n", ln.Addr())
+	ready()
 	select {
 	case err := <-done:
 		srv.Close()
@@ -100,7 +140,6 @@ func runServe(args []string) int {
 			return fail("serve: %v", err)
 		}
 	case <-ctx.Done():
-		stop()
 		if err := srv.Shutdown(context.Background()); err != nil {
 			fmt.Fprintf(os.Stderr, "wsgispec serve: stopped with requests still running: %v\n", err)
 		}
