@@ -100,3 +100,19 @@ func TestLoadErrorsAreReported(t *testing.T) {
 		t.Errorf("a missing directory must be a clear error, got %v", err)
 	}
 }
+
+// _asyncio caches the running loop per thread-state number; with numbers repeated across
+// interpreters, a WSGI app would see the event loop of an ASGI app's adapter thread (Django then
+// refuses every database call). Interpreters get disjoint numbers, so it sees none.
+func TestNoEventLoopLeaksBetweenInterpreters(t *testing.T) {
+	ts := startGateway(t, 1,
+		AppConfig{Dir: "testdata/asgiapp", Module: "asgiapp", Callable: "app", Protocol: ProtocolASGI, Mount: "/asgi"},
+		AppConfig{Dir: "testdata/other", Module: "loopcheck", Mount: "/wsgi"})
+	c := dial(t, ts.addr)
+	for range 3 {
+		c.do(get("/asgi/x"))
+		if _, body := c.do(get("/wsgi/")); body != "None" {
+			t.Fatalf("a WSGI app's thread sees a running event loop: %s", body)
+		}
+	}
+}

@@ -13,6 +13,7 @@
 #define Py_BUILD_CORE 1
 #undef _PyGC_FINALIZED /* the internal header redefines it */
 #include "internal/pycore_runtime.h"
+#include "internal/pycore_interp.h"
 #undef Py_BUILD_CORE
 
 /* ---- interpreters and thread states -------------------------------------------------------- */
@@ -136,6 +137,15 @@ int wsgi_interp_new(int slot, char **err) {
     PyThreadState_Clear(main_ts);
     PyThreadState_Delete(main_ts);
     bind_gilstate(ts);
+    /* Python 3.11 numbers thread states per interpreter, from 1 in each, yet extension modules
+     * that are shared between interpreters key per-thread caches on that number: _asyncio's
+     * running-loop cache then hands one interpreter's event loop to another interpreter's
+     * thread (Django sees FastAPI's loop and refuses to run, "async context"). Giving every
+     * interpreter its own range of numbers makes them unique across the process. */
+    static uint64_t interp_serial;
+    uint64_t base = ++interp_serial << 32;
+    ts->interp->threads.next_unique_id = base;
+    ts->id = base;
     slots[slot].interp = ts->interp;
     slots[slot].gen++;
     thread_states[slot] = ts;
