@@ -41,6 +41,11 @@ type ServerConfig struct {
 	ReadHeaderTimeout Duration `toml:"read_header_timeout"` // default 10s
 	IdleTimeout       Duration `toml:"idle_timeout"`        // keep-alive idle limit; default 60s
 	ShutdownTimeout   Duration `toml:"shutdown_timeout"`    // how long a stop waits for requests; default 30s
+	Timeout           Duration `toml:"timeout"`             // longest the app may go without output ("0s" = none); default 60s
+	TimeoutGrace      Duration `toml:"timeout_grace"`       // then, how long it has to stop before the worker is recycled; default 10s
+	TLSCert           string   `toml:"tls_cert"`            // PEM certificate (chain): serve HTTPS
+	TLSKey            string   `toml:"tls_key"`             // its PEM private key
+	ForwardedAllowIPs []string `toml:"forwarded_allow_ips"` // proxies whose X-Forwarded-Proto/-For are believed; default ["127.0.0.1"]; "*" = any
 }
 
 // AppConfig is one [[app]] table.
@@ -56,16 +61,29 @@ type AppConfig struct {
 	Env         map[string]string `toml:"env"`         // os.environ entries for this app
 }
 
-// Duration is a TOML string such as "30s".
-type Duration struct{ time.Duration }
+// Duration is a TOML string such as "30s". A zero Duration that was never set takes the
+// key's default; one set to "0s" means none.
+type Duration struct {
+	time.Duration
+	set bool
+}
+
+// NewDuration is a Duration set explicitly (from a command-line flag).
+func NewDuration(d time.Duration) Duration { return Duration{d, true} }
 
 func (d *Duration) UnmarshalText(b []byte) error {
 	v, err := time.ParseDuration(string(b))
 	if err != nil {
 		return fmt.Errorf("%q is not a duration like \"30s\"", b)
 	}
-	d.Duration = v
+	d.Duration, d.set = v, true
 	return nil
+}
+
+func (d *Duration) orDefault(v time.Duration) {
+	if !d.set {
+		d.Duration, d.set = v, true
+	}
 }
 
 // LoadConfig reads a gateway config file. Relative app directories are taken from the file's
@@ -119,14 +137,19 @@ func (c *Config) Normalize() error {
 	if s.MaxHeaderBytes == 0 {
 		s.MaxHeaderBytes = 64 << 10
 	}
-	if s.ReadHeaderTimeout.Duration == 0 {
-		s.ReadHeaderTimeout.Duration = 10 * time.Second
+	s.ReadHeaderTimeout.orDefault(10 * time.Second)
+	s.IdleTimeout.orDefault(60 * time.Second)
+	s.ShutdownTimeout.orDefault(30 * time.Second)
+	s.Timeout.orDefault(60 * time.Second)
+	s.TimeoutGrace.orDefault(10 * time.Second)
+	if (s.TLSCert == "") != (s.TLSKey == "") {
+		return errors.New("server.tls_cert and server.tls_key go together")
 	}
-	if s.IdleTimeout.Duration == 0 {
-		s.IdleTimeout.Duration = 60 * time.Second
+	if s.ForwardedAllowIPs == nil {
+		s.ForwardedAllowIPs = []string{"127.0.0.1"}
 	}
-	if s.ShutdownTimeout.Duration == 0 {
-		s.ShutdownTimeout.Duration = 30 * time.Second
+	if _, err := parseAllowList(s.ForwardedAllowIPs); err != nil {
+		return err
 	}
 	if len(c.Apps) == 0 {
 		return errors.New("no [[app]] configured")

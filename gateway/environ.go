@@ -60,20 +60,23 @@ func (e *environ) add(key, value string) {
 
 // connInfo is what the environ needs from the connection, worked out once per connection.
 type connInfo struct {
+	conn                   *countingConn
 	serverName, serverPort string
 	remoteAddr, remotePort string
 	https                  bool
 }
 
-func newConnInfo(c net.Conn, https bool) *connInfo {
-	ci := &connInfo{https: https}
+func newConnInfo(c *countingConn, https bool) *connInfo {
+	ci := &connInfo{conn: c, https: https}
 	ci.serverName, ci.serverPort, _ = net.SplitHostPort(c.LocalAddr().String())
 	ci.remoteAddr, ci.remotePort, _ = net.SplitHostPort(c.RemoteAddr().String())
 	return ci
 }
 
 // buildEnviron fills e for r, with scriptName/pathInfo already split by the app's mount.
-func (e *environ) build(r *http.Request, ci *connInfo, scriptName, pathInfo, software string) {
+// remoteAddr is the client's address (a trusted proxy's X-Forwarded-For, or the peer's) and https
+// whether it used TLS.
+func (e *environ) build(r *http.Request, ci *connInfo, scriptName, pathInfo, software, remoteAddr string, https bool) {
 	e.add("REQUEST_METHOD", r.Method)
 	e.add("SCRIPT_NAME", scriptName)
 	e.add("PATH_INFO", pathInfo)
@@ -82,10 +85,10 @@ func (e *environ) build(r *http.Request, ci *connInfo, scriptName, pathInfo, sof
 	e.add("SERVER_PROTOCOL", r.Proto)
 	e.add("SERVER_NAME", ci.serverName)
 	e.add("SERVER_PORT", ci.serverPort)
-	e.add("REMOTE_ADDR", ci.remoteAddr)
+	e.add("REMOTE_ADDR", remoteAddr)
 	e.add("REMOTE_PORT", ci.remotePort)
 	e.add("SERVER_SOFTWARE", software)
-	if ci.https {
+	if https {
 		e.add("HTTPS", "on")
 	}
 	if r.Host != "" {

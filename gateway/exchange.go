@@ -2,6 +2,7 @@ package gateway
 
 /*
 #include "wsgi.h"
+#include <pthread.h>
 #include <unistd.h>
 */
 import "C"
@@ -16,6 +17,7 @@ import (
 	"runtime"
 	"runtime/cgo"
 	"strconv"
+	"sync"
 	"time"
 	"unsafe"
 )
@@ -27,24 +29,31 @@ type exchange struct {
 	r       *http.Request
 	app     *App
 	started time.Time
+	https   bool // wsgi.url_scheme: TLS, or X-Forwarded-Proto from a trusted proxy
 
+	// mu guards the response: the request's goroutine writes it, and so does the --timeout
+	// watchdog (a 504) while that goroutine is stuck in Python.
+	mu            sync.Mutex
+	finished      bool        // the request left Python; the watchdog has nothing to do
+	watchdog      *time.Timer // --timeout: restarted by every block sent
+	timedOut      bool
 	status        int
 	headersSent   bool
 	contentLength int64 // from the app's Content-Length, -1 when it gave none
 	written       int64
 	stopped       bool  // nothing more goes to the client (it left, or the body is complete)
 	abort         bool  // the response cannot be completed: close the connection mid-body
-	readErr       error // why wsgi.input failed, for the log
+	readErr       error // why wsgi.input failed: a malformed or oversized body is the client's fault
 }
 
 var errClientGone = errors.New("client disconnected")
 
 // serve runs the app for one request. scriptName and pathInfo are the request path split by the
 // app's mount.
-func (ex *exchange) serve(in *interpreter, scriptName, pathInfo string, ci *connInfo) {
+func (ex *exchange) serve(in *interpreter, scriptName, pathInfo string, ci *connInfo, remoteAddr string) {
 	var env environ
 	env.buf = make([]byte, 0, 1024)
-	env.build(ex.r, ci, scriptName, pathInfo, ex.app.srv.software)
+	env.build(ex.r, ci, scriptName, pathInfo, ex.app.srv.software, remoteAddr, ex.https)
 
 	h := cgo.NewHandle(ex)
 	defer h.Delete()
@@ -54,15 +63,61 @@ func (ex *exchange) serve(in *interpreter, scriptName, pathInfo string, ci *conn
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 
+	if t := ex.app.srv.cfg.Server.Timeout.Duration; t > 0 {
+		thread := C.pthread_self() // Python's thread id for this OS thread
+		ex.watchdog = time.AfterFunc(t, func() { ex.timeout(in, thread) })
+		defer ex.watchdog.Stop()
+	}
+	flags := ex.app.flags
+	if ex.https {
+		flags |= C.WSGI_F_HTTPS
+	}
 	req := C.wsgi_start(C.int(in.slot), in.callable, (*C.char)(unsafe.Pointer(&env.buf[0])),
-		C.size_t(len(env.buf)), C.uintptr_t(h), ex.app.flags)
+		C.size_t(len(env.buf)), C.uintptr_t(h), flags)
 	ex.drive(req)
 	C.wsgi_finish(req)
+	ex.mu.Lock()
+	ex.finished = true
+	ex.mu.Unlock()
+}
+
+// timeout runs when the app went --timeout without producing output: the client gets a 504 if nothing was sent yet
+// (else the response is cut), and RequestTimeout is raised in the request's Python thread. If
+// the thread has still not come back after a grace period, it is stuck where Python cannot
+// interrupt it, and the worker is recycled, as gunicorn does.
+func (ex *exchange) timeout(in *interpreter, thread C.pthread_t) {
+	ex.mu.Lock()
+	if ex.finished {
+		ex.mu.Unlock()
+		return
+	}
+	srv := ex.app.srv
+	limit := srv.cfg.Server.Timeout.Duration
+	srv.log.Errorf("%s %s: still running after the %s timeout; stopping it", ex.r.Method, ex.r.URL.Path, limit)
+	ex.timedOut = true
+	if !ex.headersSent {
+		ex.reply(http.StatusGatewayTimeout, "504 Gateway Timeout: the application did not answer in time\n", true)
+	}
+	ex.stopped, ex.abort = true, true
+	ex.mu.Unlock()
+
+	C.wsgi_interrupt(C.int(in.slot), C.ulong(thread))
+	time.AfterFunc(srv.cfg.Server.TimeoutGrace.Duration, func() {
+		ex.mu.Lock()
+		stuck := !ex.finished
+		ex.mu.Unlock()
+		if stuck && srv.opt.OnStuck != nil {
+			srv.log.Errorf("%s %s: did not stop within %s of being asked; recycling this worker", ex.r.Method, ex.r.URL.Path, srv.cfg.Server.TimeoutGrace.Duration)
+			srv.opt.OnStuck()
+		}
+	})
 }
 
 // drive sends the response block by block, asking C for the next one only after the previous
 // one was handed to the network: the PEP forbids delaying a block.
 func (ex *exchange) drive(req *C.wsgi_req) {
+	ex.mu.Lock()
+	defer ex.mu.Unlock()
 	for {
 		if req.headers_pending != 0 {
 			req.headers_pending = 0
@@ -87,7 +142,9 @@ func (ex *exchange) drive(req *C.wsgi_req) {
 			if ex.stopped && ex.abort {
 				return
 			}
+			ex.mu.Unlock() // the app runs: the watchdog may answer meanwhile
 			C.wsgi_next(req)
+			ex.mu.Lock()
 		case C.WSGI_FILE:
 			ex.sendFile(int(req.file_fd), int64(req.file_off), int64(req.file_len))
 			return
@@ -104,9 +161,13 @@ func (ex *exchange) drive(req *C.wsgi_req) {
 	}
 }
 
-// sendHeaders writes the status and headers packed by C ("status\0name\0value\0...").
+// sendHeaders writes the status and headers packed by C ("status\0name\0value\0..."). The
+// caller holds ex.mu.
 // knownLength is the body's length when the gateway can tell it (a list of bytes, a file), or -1.
 func (ex *exchange) sendHeaders(block []byte, knownLength int64) error {
+	if ex.timedOut {
+		return nil // the watchdog answered already
+	}
 	fields := bytes.Split(block[:len(block)-1], []byte{0})
 	status := string(fields[0])
 	code, _ := strconv.Atoi(status[:3])
@@ -162,6 +223,9 @@ func (ex *exchange) writeBlock(p []byte, flush bool) {
 		p = p[:keep]
 		ex.stopped, ex.abort = true, true
 	}
+	if ex.watchdog != nil {
+		ex.watchdog.Reset(ex.app.srv.cfg.Server.Timeout.Duration) // output is progress
+	}
 	n, err := ex.w.Write(p)
 	ex.written += int64(n)
 	switch {
@@ -205,27 +269,59 @@ func (ex *exchange) sendFile(fd int, off, n int64) {
 // fail handles an exception from the app (or a broken response): logged with its traceback;
 // the client gets a 500 if nothing was sent yet, else a connection closed mid-body (never a
 // second status line).
+//
+// When the app failed because the request body could not be read, the fault is the client's: a
+// body over --max-body is a 413, a malformed one (bad chunk sizes) a 400.
 func (ex *exchange) fail(traceback string) {
-	ex.app.srv.log.Errorf("%s %s: error in app %s:\n%s", ex.r.Method, ex.r.URL.Path, ex.app.cfg.Name, traceback)
-	if ex.headersSent {
-		ex.abort = true
-		return
+	var tooLarge *http.MaxBytesError
+	switch {
+	case ex.timedOut:
+		ex.app.srv.log.Errorf("%s %s: app %s stopped after the timeout:\n%s", ex.r.Method, ex.r.URL.Path, ex.app.cfg.Name, traceback)
+	case errors.As(ex.readErr, &tooLarge):
+		ex.app.srv.log.Errorf("%s %s: request body over the %d-byte limit", ex.r.Method, ex.r.URL.Path, tooLarge.Limit)
+		if !ex.headersSent {
+			ex.reply(http.StatusRequestEntityTooLarge, "413 Request Entity Too Large\n", true)
+		}
+	case ex.readErr != nil && !errors.Is(ex.readErr, io.ErrUnexpectedEOF):
+		ex.app.srv.log.Errorf("%s %s: malformed request body: %v", ex.r.Method, ex.r.URL.Path, ex.readErr)
+		if !ex.headersSent {
+			ex.reply(http.StatusBadRequest, "400 Bad Request: malformed request body\n", true)
+		}
+	default:
+		ex.app.srv.log.Errorf("%s %s: error in app %s:\n%s", ex.r.Method, ex.r.URL.Path, ex.app.cfg.Name, traceback)
+		if !ex.headersSent {
+			body := "Internal Server Error\n"
+			if ex.app.cfg.Debug {
+				body = "Internal Server Error\n\n" + traceback
+			}
+			ex.reply(http.StatusInternalServerError, body, false)
+			return
+		}
 	}
-	body := "Internal Server Error\n"
-	if ex.app.cfg.Debug {
-		body = "Internal Server Error\n\n" + traceback
+	if ex.headersSent && ex.status != http.StatusGatewayTimeout {
+		ex.abort = true // mid-body: the client must see the response is incomplete
 	}
+}
+
+// reply sends a complete plain-text response of the gateway's own, replacing whatever headers
+// the app had set; closeConn ends the connection after it (the request body's framing, or the
+// app's state, can no longer be trusted).
+func (ex *exchange) reply(code int, body string, closeConn bool) {
 	h := ex.w.Header()
 	for k := range h {
 		delete(h, k)
 	}
 	h.Set("Content-Type", "text/plain; charset=utf-8")
 	h.Set("Content-Length", strconv.Itoa(len(body)))
-	ex.status = http.StatusInternalServerError
+	if closeConn {
+		h.Set("Connection", "close")
+	}
+	ex.status = code
 	ex.headersSent = true
-	ex.w.WriteHeader(http.StatusInternalServerError)
+	ex.w.WriteHeader(code)
 	n, _ := io.WriteString(ex.w, body)
 	ex.written += int64(n)
+	http.NewResponseController(ex.w).Flush()
 }
 
 func exchangeOf(h C.uintptr_t) *exchange { return cgo.Handle(h).Value().(*exchange) }
@@ -233,6 +329,8 @@ func exchangeOf(h C.uintptr_t) *exchange { return cgo.Handle(h).Value().(*exchan
 //export gatewayWrite
 func gatewayWrite(h C.uintptr_t, hdr *C.char, hdrLen C.size_t, data *C.char, n C.Py_ssize_t) C.int {
 	ex := exchangeOf(h)
+	ex.mu.Lock()
+	defer ex.mu.Unlock()
 	if hdr != nil {
 		if err := ex.sendHeaders(unsafe.Slice((*byte)(unsafe.Pointer(hdr)), hdrLen), -1); err != nil {
 			ex.fail("the application's response headers are unusable: " + err.Error())

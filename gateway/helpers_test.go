@@ -91,8 +91,10 @@ func dial(t *testing.T, addr string) *conn {
 	}
 	t.Cleanup(func() { c.Close() })
 	c.SetDeadline(time.Now().Add(20 * time.Second))
-	return &conn{t: t, c: c, br: bufio.NewReader(c)}
+	return &conn{t: t, c: c, br: newReader(c)}
 }
+
+func newReader(c net.Conn) *bufio.Reader { return bufio.NewReader(c) }
 
 // do sends a raw request and reads one response with its whole body.
 func (c *conn) do(raw string) (*http.Response, string) {

@@ -9,6 +9,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"sort"
@@ -31,6 +32,9 @@ type Server struct {
 	http     *http.Server
 	asgiDir  string
 	baseEnv  map[string]string
+	opt      Options
+	proxies  *allowList
+	tls      *tls.Config
 }
 
 // App is one mounted application.
@@ -54,6 +58,9 @@ type Options struct {
 	PyAppsDir string
 	// Multiprocess tells apps (wsgi.multiprocess) that other processes serve them too.
 	Multiprocess bool
+	// OnStuck is called when a request ignored --timeout's stop request for the grace period:
+	// a worker then drains and exits so its supervisor replaces it. Nil: only logged.
+	OnStuck func()
 }
 
 // New starts Python and loads every app. A load failure is an error unless the app is in
@@ -74,6 +81,15 @@ func New(cfg Config, opt Options) (*Server, error) {
 		software: "wsgispec-gateway/" + version.Version,
 		asgiDir:  opt.PyAppsDir + "/asgi",
 		baseEnv:  processEnviron(),
+		opt:      opt,
+	}
+	s.proxies, _ = parseAllowList(cfg.Server.ForwardedAllowIPs) // checked by Normalize
+	if cfg.Server.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.Server.TLSCert, cfg.Server.TLSKey)
+		if err != nil {
+			return nil, fmt.Errorf("TLS: %w", err)
+		}
+		s.tls = &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{"http/1.1"}}
 	}
 	var flags C.int
 	if cfg.Server.Threads > 1 {
@@ -111,8 +127,9 @@ func New(cfg Config, opt Options) (*Server, error) {
 		MaxHeaderBytes:    cfg.Server.MaxHeaderBytes,
 		ErrorLog:          nil,
 		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
-			_, isTLS := c.(*tls.Conn)
-			return context.WithValue(ctx, connInfoKey{}, newConnInfo(c, isTLS))
+			cc := c.(*countingConn)
+			_, isTLS := cc.Conn.(*tls.Conn)
+			return context.WithValue(ctx, connInfoKey{}, newConnInfo(cc, isTLS))
 		},
 	}
 	return s, nil
@@ -193,8 +210,19 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "413 Request Entity Too Large", http.StatusRequestEntityTooLarge)
 		return
 	}
+	ci, _ := r.Context().Value(connInfoKey{}).(*connInfo)
+	if ci.conn.smuggled(len(r.Header["Content-Length"]), len(r.TransferEncoding) > 0) {
+		s.log.Errorf("%s %s from %s: both Transfer-Encoding and Content-Length; refused (request smuggling)", r.Method, r.URL.Path, r.RemoteAddr)
+		w.Header().Set("Connection", "close")
+		http.Error(w, "400 Bad Request: Transfer-Encoding and Content-Length together", http.StatusBadRequest)
+		return
+	}
 	r.Body = http.MaxBytesReader(w, r.Body, s.cfg.Server.MaxBody)
-	ex := &exchange{w: w, r: r, app: app, started: time.Now(), contentLength: -1}
+	ex := &exchange{w: w, r: r, app: app, started: time.Now(), contentLength: -1, https: ci.https}
+	remote := ci.remoteAddr
+	if s.proxies.allows(ci.remoteAddr) {
+		remote, ex.https = forwarded(r, remote, ci.https)
+	}
 	defer func() {
 		s.log.access(ex)
 		if ex.abort {
@@ -213,12 +241,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		ex.fail(app.broken)
 		return
 	}
-	ci, _ := r.Context().Value(connInfoKey{}).(*connInfo)
-	ex.serve(app.interp, scriptName, pathInfo, ci)
+	ex.serve(app.interp, scriptName, pathInfo, ci, remote)
 }
 
 // Serve accepts connections on ln until Shutdown.
 func (s *Server) Serve(ln net.Listener) error {
+	ln = countingListener{ln}
+	if s.tls != nil {
+		ln = countingListener{tls.NewListener(ln.(countingListener).Listener, s.tls)}
+	}
 	err := s.http.Serve(ln)
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil
@@ -235,6 +266,10 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.Close()
 	return err
 }
+
+// Drain stops accepting and waits, until ctx ends, for the requests in flight; it does not touch
+// Python, so it is safe while a Python thread is stuck.
+func (s *Server) Drain(ctx context.Context) error { return s.http.Shutdown(ctx) }
 
 // Close unloads the apps and closes the log.
 func (s *Server) Close() {

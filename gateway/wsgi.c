@@ -26,6 +26,7 @@ typedef struct {
     PyObject *keys[K_COUNT];
     PyObject *version;          /* (1, 0) */
     PyObject *scheme_http, *scheme_https;
+    PyObject *request_timeout; /* the exception --timeout raises in a request's thread */
     PyThreadState **ours;       /* thread states this gateway made for the interpreter */
     size_t nours, capours;
 } interp_slot;
@@ -94,7 +95,12 @@ static int slot_fill(int slot) {
     s->version = Py_BuildValue("(ii)", 1, 0);
     s->scheme_http = PyUnicode_InternFromString("http");
     s->scheme_https = PyUnicode_InternFromString("https");
-    return (s->version && s->scheme_http && s->scheme_https) ? 0 : -1;
+    /* A BaseException, so that the app's own "except Exception" does not swallow it. */
+    s->request_timeout = PyErr_NewExceptionWithDoc(
+        "wsgispec.RequestTimeout",
+        "Raised in a request's thread when it runs past the gateway's --timeout.",
+        PyExc_BaseException, NULL);
+    return (s->version && s->scheme_http && s->scheme_https && s->request_timeout) ? 0 : -1;
 }
 
 static void slot_clear(int slot) {
@@ -103,6 +109,7 @@ static void slot_clear(int slot) {
     Py_CLEAR(s->version);
     Py_CLEAR(s->scheme_http);
     Py_CLEAR(s->scheme_https);
+    Py_CLEAR(s->request_timeout);
 }
 
 int wsgi_runtime_init(void) {
@@ -979,4 +986,14 @@ void wsgi_finish(wsgi_req *r) {
     free(r->hdr);
     free(r->error);
     free(r);
+}
+
+/* Asks the Python thread running a request to stop: RequestTimeout is raised in it at its next
+ * bytecode (a thread blocked inside a C call sees it only when that call returns). Returns the
+ * number of threads reached (0 if the request already left Python). */
+int wsgi_interrupt(int slot, unsigned long thread_id) {
+    wsgi_enter(slot);
+    int n = PyThreadState_SetAsyncExc(thread_id, slots[slot].request_timeout);
+    wsgi_leave();
+    return n;
 }

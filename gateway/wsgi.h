@@ -80,5 +80,6 @@ wsgi_req *wsgi_start(int slot, PyObject *app, const char *env, size_t envlen, ui
                      int flags);
 void wsgi_next(wsgi_req *r);
 void wsgi_finish(wsgi_req *r);
+int wsgi_interrupt(int slot, unsigned long thread_id);
 
 #endif

@@ -9,8 +9,10 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/wsgispec/wsgispec/gateway"
 	"github.com/wsgispec/wsgispec/pyapps"
@@ -38,6 +40,22 @@ func runServe(args []string) int {
 	maxBody := fs.Int64("max-body", 1<<30, "largest request body accepted, in bytes (413 beyond)")
 	debug := fs.Bool("debug", false, "reload the app when a .py file under its directory changes; tracebacks in 500 bodies")
 	logPath := fs.String("log", "", "log file for wsgi.errors, tracebacks and access lines (default stderr)")
+	timeout := 60 * time.Second
+	fs.Func("timeout", "longest the app may go without producing output, in seconds or as 1m30s: then 504 (or the response is cut) and RequestTimeout is raised in it; 0 = none (default 60)", func(v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			secs, ferr := strconv.ParseFloat(v, 64)
+			if ferr != nil || secs < 0 {
+				return fmt.Errorf("%q is not a number of seconds or a duration", v)
+			}
+			d = time.Duration(secs * float64(time.Second))
+		}
+		timeout = d
+		return nil
+	})
+	tlsCert := fs.String("tls-cert", "", "PEM certificate: serve HTTPS (with --tls-key)")
+	tlsKey := fs.String("tls-key", "", "PEM private key for --tls-cert")
+	allowIPs := fs.String("forwarded-allow-ips", "127.0.0.1", "comma-separated proxies (addresses, CIDR ranges, or *) whose X-Forwarded-Proto/-For are believed")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -69,7 +87,9 @@ func runServe(args []string) int {
 		}
 		module, callable, _ := strings.Cut(*appSpec, ":")
 		cfg = &gateway.Config{
-			Server: gateway.ServerConfig{Listen: *listen, Workers: *workers, Threads: *threads, Log: *logPath, MaxBody: *maxBody},
+			Server: gateway.ServerConfig{Listen: *listen, Workers: *workers, Threads: *threads, Log: *logPath,
+				MaxBody: *maxBody, Timeout: gateway.NewDuration(timeout), TLSCert: *tlsCert, TLSKey: *tlsKey,
+				ForwardedAllowIPs: []string{*allowIPs}},
 			Apps: []gateway.AppConfig{{Dir: *appDir, Module: module, Callable: callable, Mount: *mount,
 				Protocol: *protocol, Debug: *debug, Interpreter: *interp}},
 		}
@@ -126,7 +146,19 @@ func runWorker(ctx context.Context, cfg *gateway.Config, ln net.Listener, ready 
 	if err != nil {
 		return fail("serve: %v", err)
 	}
-	srv, err := gateway.New(*cfg, gateway.Options{PyAppsDir: pyDir, Multiprocess: cfg.Server.Workers > 1})
+	var srv *gateway.Server
+	// A request stuck where Python cannot interrupt it: stop accepting, give the other requests
+	// a moment, and exit; the supervisor starts a fresh worker. The stuck thread may hold the
+	// GIL, so nothing here may need Python.
+	onStuck := func() {
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			srv.Drain(ctx)
+			os.Exit(3)
+		}()
+	}
+	srv, err = gateway.New(*cfg, gateway.Options{PyAppsDir: pyDir, Multiprocess: cfg.Server.Workers > 1, OnStuck: onStuck})
 	if err != nil {
 		return fail("serve: %v", err)
 	}

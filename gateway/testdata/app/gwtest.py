@@ -173,6 +173,16 @@ def application(environ, start_response):
         time.sleep(float(qs))
         start_response("200 OK", [])
         return [b"slept"]
+    if path == "/spin":  # runs in Python for qs seconds unless the gateway stops it
+        deadline = time.monotonic() + float(qs)
+        try:
+            while time.monotonic() < deadline:
+                time.sleep(0.02)
+        except BaseException as e:
+            record("spin", type(e).__name__)
+            raise
+        start_response("200 OK", [])
+        return [b"spun"]
     if path == "/big":
         start_response("200 OK", [])
         return iter([b"y" * 65536] * int(qs))
