@@ -11,7 +11,8 @@ Only the standard library of Python 3.11, so that every server can load it.
 
 Routes (first segment of PATH_INFO):
   "" or /environ   the environ, every value with its type (str values also as latin-1 bytes)
-  /input           ops=read:N,read,readline,readline:N,readlines,iter,drain:N on wsgi.input
+  /input           ops=read:N,read,readline,readline:N,readlines,readlines:H,iter,next:N,drain:N
+                   on wsgi.input
   /errors          ops=write,writelines,flush,unicode on wsgi.errors
   /stream          a scripted response: status, h (headers), app and iter step lists, lazy, kind
   /start-response  try=returns-write, second-call, status:<variant>, headers:<variant>,
@@ -159,6 +160,10 @@ def input_op(stream, op):
         return stream.readlines(int(arg)) if arg else stream.readlines()
     if name == "iter":
         return list(stream)
+    if name == "next":
+        # next() on iter(wsgi.input), N times: iteration without reading to end of stream
+        lines = iter(stream)
+        return [next(lines) for _ in range(int(arg or 1))]
     if name == "drain":
         # read(N) until it returns an empty bytestring: how an app reads a body of unknown length
         pieces, total = [], 0
@@ -190,8 +195,10 @@ def input_route(environ, start_response):
                 ],
             }
         )
+    terminated = environ.get("wsgi.input_terminated")
     return json_response(
-        start_response, {"CONTENT_LENGTH": environ.get("CONTENT_LENGTH"), "input_terminated": repr(environ.get("wsgi.input_terminated")), "results": results}
+        start_response,
+        {"input_terminated": None if terminated is None else describe(terminated), "results": results},
     )
 
 
@@ -227,17 +234,14 @@ def blob_piece(index, size):
     """Piece `index` of a large body: its 8-byte big-endian index, then bytes (j + index) % 256.
     The spec side generates the same bytes to check a large body arrived intact and in order."""
     start = index % 256
-    return index.to_bytes(8, "big") + (BLOB_BASE[start : start + size - 8] if size > 8 else b"")[: size - 8]
+    return index.to_bytes(8, "big") + BLOB_BASE[start : start + size - 8]
 
 
 def blob(total, piece):
-    index = 0
-    while total > 0:
-        size = min(piece, total)
-        data = blob_piece(index, piece)[:size]
-        yield data
-        total -= size
-        index += 1
+    if not 8 <= piece <= 65536:
+        raise ValueError("yield-blob piece size must be 8 to 65536 bytes, not %d" % piece)
+    for index in range((total + piece - 1) // piece):
+        yield blob_piece(index, piece)[: total - index * piece]
 
 
 class Script:

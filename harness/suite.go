@@ -1,0 +1,132 @@
+package harness
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/onsi/ginkgo/v2/types"
+)
+
+// The environment variables a compiled spec suite reads its target from.
+const (
+	EnvTarget     = "WSGISPEC_TARGET"      // base URL, no trailing slash
+	EnvScriptName = "WSGISPEC_SCRIPT_NAME" // the mount prefix the app is served under
+	EnvProbeDir   = "WSGISPEC_PROBE_DIR"   // the probe's side-channel directory (also set for the server)
+	EnvServer     = "WSGISPEC_SERVER"      // server name, for messages
+)
+
+// ConformanceSuite is the file name of the compiled conformance suite, beside wsgispec.
+const ConformanceSuite = "wsgispec-conformance.test"
+
+// Suite is a compiled Ginkgo suite (`go test -c`) run as a child process, as DESIGN.md
+// "Running the Ginkgo specs from the CLI" describes.
+type Suite struct {
+	Binary string
+	// Timeout bounds a whole run. Ginkgo is told to interrupt itself at Timeout, which still
+	// writes a report; a suite that ignores that is killed shortly after and reports nothing.
+	Timeout time.Duration
+}
+
+// DefaultSuiteTimeout bounds one server's conformance run; a normal run takes well under a minute.
+const DefaultSuiteTimeout = 4 * time.Minute
+
+// SuiteTarget is what the suite tests.
+type SuiteTarget struct {
+	URL        string // WSGISPEC_TARGET
+	ScriptName string
+	ProbeDir   string // "" leaves the side-channel cases to skip
+	Server     string
+}
+
+// ginkgoGrace is Ginkgo's --grace-period: how long cleanup may take after an interrupt.
+const ginkgoGrace = 5 * time.Second
+
+// killSlack is how long after Timeout a suite still running is killed.
+const killSlack = 2*ginkgoGrace + 10*time.Second
+
+// suiteOutputTail is how much of a failed suite's output a SuiteError quotes.
+const suiteOutputTail = 3000
+
+// SuiteError is a suite run that produced no usable report.
+type SuiteError struct {
+	Reason string
+	Output string // the end of the suite's output
+}
+
+func (e *SuiteError) Error() string { return e.Reason }
+
+// Run runs the specs the label filter selects ("" = all) against target and returns Ginkgo's
+// report. An error is a *SuiteError (no report: the binary would not run, crashed or hung) or
+// ctx's error.
+func (s Suite) Run(ctx context.Context, target SuiteTarget, labelFilter string) ([]types.Report, error) {
+	dir, err := os.MkdirTemp("", "wsgispec-suite-")
+	if err != nil {
+		return nil, &SuiteError{Reason: "cannot create a directory for the suite's report: " + err.Error()}
+	}
+	defer os.RemoveAll(dir)
+	reportPath := filepath.Join(dir, "report.json")
+	timeout := s.Timeout
+	if timeout <= 0 {
+		timeout = DefaultSuiteTimeout
+	}
+	argv := []string{s.Binary,
+		"--ginkgo.json-report=" + reportPath,
+		"--ginkgo.no-color",
+		"--ginkgo.timeout=" + timeout.String(),
+		"--ginkgo.grace-period=" + ginkgoGrace.String(),
+	}
+	if labelFilter != "" {
+		argv = append(argv, "--ginkgo.label-filter="+labelFilter)
+	}
+	p, err := spawn(ctx, argv, dir, suiteEnv(target), DefaultStopGrace)
+	if err != nil {
+		return nil, &SuiteError{Reason: fmt.Sprintf("cannot run the suite %s: %v", s.Binary, err)}
+	}
+	defer p.Stop()
+	select {
+	case <-p.Exited():
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-time.After(timeout + killSlack):
+		p.Stop()
+		return nil, &SuiteError{
+			Reason: fmt.Sprintf("the suite did not finish within %s and was killed", timeout),
+			Output: p.OutputTail(suiteOutputTail),
+		}
+	}
+	reports, err := ReadGinkgoReport(reportPath)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, &SuiteError{
+			Reason: fmt.Sprintf("the suite ended (%s) without writing a report", p.ExitStatus()),
+			Output: p.OutputTail(suiteOutputTail),
+		}
+	}
+	if err != nil {
+		return nil, &SuiteError{Reason: err.Error(), Output: p.OutputTail(suiteOutputTail)}
+	}
+	return reports, nil
+}
+
+// suiteEnv is wsgispec's environment with the target variables replaced: an unset variable is
+// removed rather than inherited from the user's shell.
+func suiteEnv(t SuiteTarget) []string {
+	vars := map[string]string{EnvTarget: t.URL, EnvScriptName: t.ScriptName, EnvProbeDir: t.ProbeDir, EnvServer: t.Server}
+	var env []string
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		if _, ours := vars[k]; !ours {
+			env = append(env, kv)
+		}
+	}
+	for k, v := range vars {
+		if v != "" || k == EnvScriptName {
+			env = append(env, k+"="+v)
+		}
+	}
+	return env
+}

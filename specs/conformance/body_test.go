@@ -1,0 +1,225 @@
+package conformance
+
+import (
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+
+	"github.com/wsgispec/wsgispec/specs/rawhttp"
+)
+
+// textStream is the path of a /stream response with Content-Type text/plain and more params.
+func textStream(params ...string) string {
+	return probePath("/stream", append([]string{"h", "Content-Type: text/plain"}, params...)...)
+}
+
+// afterResponse checks what follows a response on its connection: no stray bytes within half a
+// second, and, when the connection is still open, a correct answer to a next request. It returns
+// a description, or fails the case.
+func (k *check) afterResponse(x exchange) string {
+	extra, closed, err := x.conn.Drain(time.Now().Add(500 * time.Millisecond))
+	if err != nil {
+		k.failf("reading after the response: %v", err)
+	}
+	if len(extra) > 0 {
+		k.failf("%d more bytes after the response: %q", len(extra), clip(extra))
+	}
+	if closed {
+		return "then the server closed the connection"
+	}
+	next := k.tryOn(x.conn, request{path: "/environ"})
+	if next.err != nil || next.resp.Status != 200 {
+		k.failf("the next request on the connection got %s", describeExchange(next))
+	}
+	return "then the next request on the connection got 200"
+}
+
+func describeExchange(x exchange) string {
+	if x.err != nil {
+		return x.problem()
+	}
+	return fmt.Sprintf("%q", x.resp.StatusLine)
+}
+
+// blobBody regenerates the probe's yield-blob body: piece i is i as 8 big-endian bytes, then
+// bytes (j + i) % 256.
+func blobBody(total, piece int) []byte {
+	base := make([]byte, 256*257)
+	for i := range base {
+		base[i] = byte(i)
+	}
+	out := make([]byte, 0, total)
+	for index := 0; len(out) < total; index++ {
+		p := binary.BigEndian.AppendUint64(nil, uint64(index))
+		p = append(p, base[index%256:index%256+piece-8]...)
+		out = append(out, p[:min(piece, total-len(out))]...)
+	}
+	return out
+}
+
+// binaryBody holds every byte value and every line ending, which a text-mode server would alter.
+func binaryBody() []byte {
+	b := make([]byte, 0, 300)
+	for i := 0; i < 256; i++ {
+		b = append(b, byte(i))
+	}
+	return append(b, "a\r\nb\nc\rd\n\re\r\r\n"...)
+}
+
+var _ = Describe("the response body", func() {
+	caseSpec("body.yield-not-delayed", func(k *check) {
+		k.expect("the first yielded block arrives at least %v before the second (the iterable sleeps %d ms between them)", earlyMargin, probePauseMs)
+		x := k.do(request{path: textStream("iter", "yield:first block,sleep:"+probePause+",yield:second block")})
+		firstAt, ok1 := x.resp.BodyArrival([]byte("first block"))
+		secondAt, ok2 := x.resp.BodyArrival([]byte("second block"))
+		if !ok1 || !ok2 {
+			k.failf("body %q", clip(x.resp.Body))
+		}
+		if gap := secondAt.Sub(firstAt); gap < earlyMargin {
+			k.failf("the first block arrived only %d ms before the second: it was held back while the application produced the next", gap.Milliseconds())
+		}
+		k.saw("the first block arrived %d ms before the second", secondAt.Sub(firstAt).Milliseconds())
+	})
+
+	Describe("with the application's Content-Length", func() {
+		caseSpec("body.content-length-not-exceeded", func(k *check) {
+			k.expect("Content-Length: 5 and body \"01234\" when the application declares 5 and yields 10 bytes, and not one byte more on the connection")
+			x := k.do(request{path: textStream("h", "Content-Length: 5", "iter", "yield:0123456789")})
+			if x.resp.Header.Get("Content-Length") != "5" || string(x.resp.Body) != "01234" {
+				k.failf("%s body %q (Content-Length %q)", x.resp.Framing, clip(x.resp.Body), x.resp.Header.Get("Content-Length"))
+			}
+			k.saw("body \"01234\", %s", k.afterResponse(x))
+		})
+
+		caseSpec("body.short-content-length-closes", func(k *check) {
+			k.expect("the connection closed within 3 s after the 5 bytes of a body declared as 10")
+			x := k.try(request{path: textStream("h", "Content-Length: 10", "iter", "yield:01234"), timeout: 3 * time.Second})
+			switch {
+			case x.resp == nil:
+				k.failf("%s", x.problem())
+			case errors.Is(x.err, io.ErrUnexpectedEOF):
+				k.saw("the server closed the connection after %d of 10 bytes", len(x.resp.Body))
+			case errors.Is(x.err, os.ErrDeadlineExceeded):
+				k.failf("the connection stayed open after %d of 10 bytes: a client waits for the rest until it times out", len(x.resp.Body))
+			default:
+				k.failf("%s body %q, error %v", x.resp.Framing, clip(x.resp.Body), x.err)
+			}
+		})
+
+		caseSpec("body.app-content-length-kept", func(k *check) {
+			k.expect("Content-Length: 11 and body \"hello world\" as the application gave them (two yields)")
+			x := k.do(request{path: textStream("h", "Content-Length: 11", "iter", "yield:hello ,yield:world")})
+			if x.resp.Framing != rawhttp.ContentLength || x.resp.Header.Get("Content-Length") != "11" || string(x.resp.Body) != "hello world" {
+				k.failf("%s body %q (Content-Length %q, Transfer-Encoding %q)", x.resp.Framing, clip(x.resp.Body), x.resp.Header.Get("Content-Length"), x.resp.Header.Get("Transfer-Encoding"))
+			}
+			k.saw("Content-Length: 11, body \"hello world\"")
+		})
+	})
+
+	Describe("without Content-Length from the application", func() {
+		caseSpec("body.single-item-length", func(k *check) {
+			k.expect("Content-Length: 11 for a one-item list [b\"single item\"]")
+			x := k.do(request{path: textStream("kind", "list", "iter", "yield:single item")})
+			if x.resp.Header.Get("Content-Length") != "11" || string(x.resp.Body) != "single item" {
+				k.failf("%s body %q (Content-Length %q)", x.resp.Framing, clip(x.resp.Body), x.resp.Header.Get("Content-Length"))
+			}
+			k.saw("Content-Length: 11")
+		})
+
+		caseSpec("body.chunked-valid", func(k *check) {
+			k.expect("to an HTTP/1.1 request, body \"one-two-three\" complete: validly chunked (no Content-Length beside it) or ended by closing the connection")
+			x := k.do(request{path: textStream("iter", "yield:one-,yield:two-,yield:three")})
+			if string(x.resp.Body) != "one-two-three" {
+				k.failf("%s body %q", x.resp.Framing, clip(x.resp.Body))
+			}
+			if x.resp.Framing == rawhttp.Chunked && x.resp.Header.Has("Content-Length") {
+				k.failf("a chunked body with Content-Length %q beside Transfer-Encoding", x.resp.Header.Get("Content-Length"))
+			}
+			k.saw("%s body \"one-two-three\"", x.resp.Framing)
+		})
+
+		caseSpec("body.http10-not-chunked", func(k *check) {
+			k.expect("to an HTTP/1.0 request, body \"one-two-three\" without Transfer-Encoding")
+			x := k.do(request{proto: "HTTP/1.0", path: textStream("iter", "yield:one-,yield:two-,yield:three")})
+			if te := x.resp.Header.Get("Transfer-Encoding"); te != "" || string(x.resp.Body) != "one-two-three" {
+				k.failf("Transfer-Encoding %q, %s body %q", te, x.resp.Framing, clip(x.resp.Body))
+			}
+			k.saw("%s body \"one-two-three\"", x.resp.Framing)
+		})
+	})
+
+	caseSpec("body.head-no-body", func(k *check) {
+		k.expect("no body bytes after the header section of a HEAD response, though the application yields \"head body\"")
+		x := k.do(request{method: "HEAD", path: textStream("iter", "yield:head body")})
+		k.saw("%q without a body, %s", x.resp.StatusLine, k.afterResponse(x))
+	})
+
+	Describe("integrity", func() {
+		caseSpec("body.binary-intact", func(k *check) {
+			want := binaryBody()
+			k.expect("the %d bytes (every byte value, then CRLF, LF, CR, LFCR, CRCRLF) unaltered, from a one-item list and from an iterable yielding them in pieces", len(want))
+			var pieces []string
+			for i := 0; i < len(want); i += 37 {
+				pieces = append(pieces, "yield-hex:"+hex.EncodeToString(want[i:min(i+37, len(want))]))
+			}
+			for _, params := range [][]string{{"kind", "list", "iter", "yield-hex:" + hex.EncodeToString(want)}, {"iter", strings.Join(pieces, ",")}} {
+				x := k.do(request{path: probePath("/stream", params...)})
+				if diff := bytesDiff(x.resp.Body, want); diff != "" {
+					k.failf("for %s=%s the body differs: %s", params[0], params[1], diff)
+				}
+			}
+			k.saw("both bodies arrived unaltered")
+		})
+
+		caseSpec("body.large-intact", func(k *check) {
+			const total, piece = 16 << 20, 64 << 10
+			k.expect("the 16 MiB body, yielded in 64 KiB pieces each starting with its index, byte for byte")
+			x := k.do(request{path: probePath("/stream", "iter", fmt.Sprintf("yield-blob:%d:%d", total, piece)), timeout: 15 * time.Second})
+			if diff := bytesDiff(x.resp.Body, blobBody(total, piece)); diff != "" {
+				k.failf("the %s body differs: %s", x.resp.Framing, diff)
+			}
+			k.saw("16 MiB %s body intact", x.resp.Framing)
+		})
+	})
+
+	caseSpec("body.keep-alive", func(k *check) {
+		steps := []struct {
+			what string
+			r    request
+		}{
+			{"a Content-Length response", request{path: textStream("h", "Content-Length: 5", "iter", "yield:hello")}},
+			{"a streamed response without Content-Length", request{path: textStream("iter", "yield:one-,yield:two")}},
+			{"an empty body", request{path: textStream("kind", "list")}},
+			{"a HEAD response", request{method: "HEAD", path: textStream("iter", "yield:head body")}},
+			{"a last request", request{path: "/environ"}},
+		}
+		k.expect("one HTTP/1.1 connection answers, in turn: %s", func() string {
+			var w []string
+			for _, s := range steps {
+				w = append(w, s.what)
+			}
+			return strings.Join(w, ", ")
+		}())
+		c := k.open()
+		for i, s := range steps {
+			x := k.tryOn(c, s.r)
+			if x.err != nil {
+				k.failf("request %d (%s) on the connection got %s", i+1, s.what, x.problem())
+			}
+			if i == len(steps)-1 {
+				break
+			}
+			if strings.EqualFold(x.resp.Header.Get("Connection"), "close") || x.resp.Framing == rawhttp.CloseDelimited {
+				k.failf("the server ended the connection after %s (%s body, Connection: %q)", s.what, x.resp.Framing, x.resp.Header.Get("Connection"))
+			}
+		}
+		k.saw("all %d answered on one connection", len(steps))
+	})
+})

@@ -1,0 +1,290 @@
+package conformance
+
+import (
+	"encoding/base64"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+
+	"github.com/wsgispec/wsgispec/specs/catalog"
+	"github.com/wsgispec/wsgispec/specs/rawhttp"
+)
+
+// inputBody is the body the reading cases send: three lines.
+const inputBody = "line one\nline two\nlast line\n"
+
+var inputLines = []string{"line one\n", "line two\n", "last line\n"}
+
+// Reading past CONTENT_LENGTH is the subject of the SHOULD cases (eof-at-content-length,
+// read-no-argument, exhausted-returns-empty, empty-returns-empty) only: the MUST cases read
+// exactly the body, so that a server which leaves wsgi.input at the raw socket (allowed: "the
+// server is not required to read past the client's specified Content-Length") fails only the
+// SHOULD. readlines takes a hint and iteration stops after the last line for the same reason.
+// The SHOULD cases wait only eofTimeout: a server that does not simulate end of file hangs.
+const eofTimeout = 2 * time.Second
+
+// inputAnswer is what /input reports: per operation, the values it returned or the error.
+type inputAnswer struct {
+	InputTerminated *pyValue `json:"input_terminated"`
+	Results         []struct {
+		Op     string `json:"op"`
+		Error  string `json:"error"`
+		Values []struct {
+			Type string  `json:"type"`
+			Data *string `json:"data"` // base64, for bytes
+			Repr string  `json:"repr"`
+		} `json:"values"`
+	} `json:"results"`
+}
+
+// readInput has the probe apply ops (comma-separated) to wsgi.input for the request r.
+func (k *check) readInput(r request, ops string) inputAnswer {
+	r.path = probePath("/input", "ops", ops)
+	x := k.do(r)
+	var a inputAnswer
+	k.probeJSON(x, &a)
+	return a
+}
+
+// values returns what each operation returned as bytes, failing the case on an operation that
+// raised or returned something other than bytes.
+func (k *check) values(a inputAnswer) [][]string {
+	var out [][]string
+	for _, r := range a.Results {
+		if r.Error != "" {
+			k.failf("wsgi.input %s raised %s (after: %s)", opCall(r.Op), r.Error, renderOps(a))
+		}
+		var vs []string
+		for _, v := range r.Values {
+			if v.Type != "bytes" || v.Data == nil {
+				k.failf("wsgi.input %s returned a %s (%s), not bytes", opCall(r.Op), v.Type, v.Repr)
+			}
+			b, _ := base64.StdEncoding.DecodeString(*v.Data)
+			vs = append(vs, string(b))
+		}
+		out = append(out, vs)
+	}
+	return out
+}
+
+func equalValues(a, b [][]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if strings.Join(a[i], "\x00") != strings.Join(b[i], "\x00") || len(a[i]) != len(b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// opCall renders a probe input op as the Python call it makes.
+func opCall(op string) string {
+	name, arg, _ := strings.Cut(op, ":")
+	switch name {
+	case "iter":
+		return "list(wsgi.input)"
+	case "next":
+		return arg + " x next(iter(wsgi.input))"
+	case "drain":
+		return "read(" + arg + ") until b\"\""
+	}
+	return name + "(" + arg + ")"
+}
+
+func renderOps(a inputAnswer) string {
+	var parts []string
+	for _, r := range a.Results {
+		if r.Error != "" {
+			parts = append(parts, opCall(r.Op)+" raised "+r.Error)
+			continue
+		}
+		var vs []string
+		for _, v := range r.Values {
+			vs = append(vs, v.Repr)
+		}
+		parts = append(parts, opCall(r.Op)+" -> "+strings.Join(vs, ", "))
+	}
+	return strings.Join(parts, "; ")
+}
+
+func renderWant(ops string, want [][]string) string {
+	var parts []string
+	for i, op := range strings.Split(ops, ",") {
+		var vs []string
+		for _, v := range want[i] {
+			vs = append(vs, "b"+strconv.Quote(v))
+		}
+		if strings.HasPrefix(op, "readlines") || op == "iter" || strings.HasPrefix(op, "next") {
+			parts = append(parts, opCall(op)+" -> ["+strings.Join(vs, ", ")+"]")
+		} else {
+			parts = append(parts, opCall(op)+" -> "+strings.Join(vs, ", "))
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
+// chunked encodes parts as a chunked request body.
+func chunked(parts ...string) []byte {
+	var b strings.Builder
+	for _, p := range parts {
+		fmt.Fprintf(&b, "%x\r\n%s\r\n", len(p), p)
+	}
+	b.WriteString("0\r\n\r\n")
+	return []byte(b.String())
+}
+
+func postBody() request {
+	return request{method: "POST", header: rawhttp.Header{{Name: "Content-Type", Value: "text/plain"}}, body: []byte(inputBody)}
+}
+
+// untilEOF is a request whose reading goes past CONTENT_LENGTH.
+func untilEOF(r request) request {
+	r.timeout = eofTimeout
+	return r
+}
+
+func chunkedPost() request {
+	return request{method: "POST", header: rawhttp.Header{{Name: "Content-Type", Value: "text/plain"}, {Name: "Transfer-Encoding", Value: "chunked"}},
+		body: chunked(inputLines...)}
+}
+
+// readSizeOps reads the body in 5-byte pieces, the last read asking for exactly what is left.
+func readSizeOps() (string, [][]string) {
+	var ops []string
+	var want [][]string
+	for i := 0; i < len(inputBody); i += 5 {
+		n := min(5, len(inputBody)-i)
+		ops = append(ops, fmt.Sprintf("read:%d", n))
+		want = append(want, []string{inputBody[i : i+n]})
+	}
+	return strings.Join(ops, ","), want
+}
+
+var _ = Describe("wsgi.input", func() {
+	readSize, readSizeWant := readSizeOps()
+	DescribeTable("reading the body",
+		func(ctx SpecContext, id string, r request, ops string, want [][]string) {
+			k := newCheck(catalog.MustLookup(id))
+			k.expect("%s", renderWant(ops, want))
+			a := k.readInput(r, ops)
+			if !equalValues(k.values(a), want) {
+				k.failf("%s", renderOps(a))
+			}
+			k.saw("%s", renderOps(a))
+		},
+		caseEntry("input.read-size", postBody(), readSize, readSizeWant),
+		caseEntry("input.read-no-argument", untilEOF(postBody()), "read:4,read", [][]string{{"line"}, {inputBody[4:]}}),
+		caseEntry("input.readline", postBody(), "readline,readline,readline", [][]string{{inputLines[0]}, {inputLines[1]}, {inputLines[2]}}),
+		caseEntry("input.readline-size", postBody(), "readline:4,readline", [][]string{{"line"}, {" one\n"}}),
+		// With hint 20 the third line takes the total past the hint, so no read waits for end of file.
+		caseEntry("input.readlines", postBody(), "readlines:20", [][]string{inputLines}),
+		caseEntry("input.iteration", postBody(), "next:3", [][]string{inputLines}),
+		caseEntry("input.exhausted-returns-empty", untilEOF(postBody()), fmt.Sprintf("read:%d,read:10,readline,readlines", len(inputBody)),
+			[][]string{{inputBody}, {""}, {""}, {}}),
+		caseEntry("input.empty-returns-empty", untilEOF(request{}), "read:10,readline", [][]string{{""}, {""}}),
+	)
+
+	caseSpec("input.returns-bytes", func(k *check) {
+		k.expect("bytes from read(4), readline(), every item of readlines(5) and next(iter(wsgi.input))")
+		a := k.readInput(postBody(), "read:4,readline,readlines:5,next:1")
+		k.values(a)
+		k.saw("%s", renderOps(a))
+	})
+
+	caseSpec("input.eof-at-content-length", func(k *check) {
+		k.expect("read(1000) on a %d-byte body returns its %d bytes at once, on a connection the client keeps open", len(inputBody), len(inputBody))
+		a := k.readInput(untilEOF(postBody()), "read:1000")
+		if got := k.values(a); len(got) != 1 || len(got[0]) != 1 || got[0][0] != inputBody {
+			k.failf("%s", renderOps(a))
+		}
+		k.saw("%s", renderOps(a))
+	})
+
+	Describe("a chunked request body", func() {
+		caseSpec("input.chunked-body", func(k *check) {
+			k.expect("read(8192) until b\"\" returns the decoded body %q", inputBody)
+			a := k.readInput(untilEOF(chunkedPost()), "drain:8192")
+			if got := strings.Join(k.values(a)[0], ""); got != inputBody {
+				k.failf("the application read %q", got)
+			}
+			k.saw("the application read the decoded body")
+		})
+		caseSpec("input.chunked-terminated", func(k *check) {
+			k.expect("wsgi.input_terminated true for a chunked request")
+			a := k.readInput(untilEOF(chunkedPost()), "drain:8192")
+			if a.InputTerminated == nil {
+				k.failf("wsgi.input_terminated absent")
+			}
+			if string(a.InputTerminated.JSON) != "true" {
+				k.failf("wsgi.input_terminated=%s", a.InputTerminated)
+			}
+			k.saw("wsgi.input_terminated=True")
+		})
+	})
+
+	Describe("Expect: 100-continue", func() {
+		caseSpec("input.expect-continue", func(k *check) {
+			k.expect("after the client waits up to 1.5 s for 100 Continue and then sends the body, the application reads the whole body")
+			x, _, interim := expectContinue(k)
+			var a inputAnswer
+			k.probeJSON(x, &a)
+			if got := strings.Join(k.values(a)[0], ""); got != inputBody {
+				k.failf("the application read %q", got)
+			}
+			k.saw("the application read the whole body (%s)", interim)
+		})
+		caseSpec("input.expect-continue-interim", func(k *check) {
+			k.expect("HTTP/1.1 100 Continue within 1.5 s, before the client sends the body")
+			x, continued, interim := expectContinue(k)
+			if !continued {
+				k.failf("%s; then %q", interim, x.resp.StatusLine)
+			}
+			k.saw("%s", interim)
+		})
+	})
+})
+
+// expectContinue sends a POST with Expect: 100-continue and only its header section, waits up to
+// 1.5 s for an interim response (as curl waits 1 s), sends the body, and reads the final
+// response. It returns that exchange, whether 100 Continue came before the body, and a
+// description of what happened.
+func expectContinue(k *check) (x exchange, continued bool, interim string) {
+	c := k.open()
+	head := request{method: "POST", path: probePath("/input", "ops", fmt.Sprintf("read:%d", len(inputBody))), header: rawhttp.Header{
+		{Name: "Content-Type", Value: "text/plain"},
+		{Name: "Content-Length", Value: strconv.Itoa(len(inputBody))},
+		{Name: "Expect", Value: "100-continue"},
+	}}
+	deadline := time.Now().Add(readTimeout)
+	start, err := c.Write(head.bytes(), deadline)
+	if err != nil {
+		k.failf("sending the request head: %v", err)
+	}
+	if peek, _ := c.Peek(1, start.Add(1500*time.Millisecond)); len(peek) == 0 {
+		interim = "no 100 Continue within 1.5 s"
+	} else {
+		early, err := c.ReadHead(deadline)
+		if err != nil {
+			k.failf("before the body was sent the server sent something unreadable: %v", err)
+		}
+		if early.Status != 100 {
+			k.failf("the server answered %q before the body was sent", early.StatusLine)
+		}
+		continued = true
+		interim = fmt.Sprintf("100 Continue before the body, %d ms after the request head", early.HeadAt.Sub(start).Milliseconds())
+	}
+	if _, err := c.Write([]byte(inputBody), deadline); err != nil {
+		k.failf("sending the body after %s: %v", interim, err)
+	}
+	resp, err := c.ReadResponse("POST", deadline)
+	x = k.completed(exchange{conn: c, resp: resp, sent: start, err: err})
+	if len(x.resp.Interim) > 0 {
+		interim += fmt.Sprintf("; %q only after the body was sent", x.resp.Interim[0].StatusLine)
+	}
+	return x, continued, interim
+}

@@ -1,0 +1,357 @@
+package conformance
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/wsgispec/wsgispec/specs/rawhttp"
+)
+
+// request is what a spec sends. Host is added unless given, and Content-Length for a body unless
+// the spec sets Content-Length or Transfer-Encoding itself.
+type request struct {
+	method  string // GET when empty
+	path    string // below the mount, e.g. "/stream?iter=..."
+	proto   string // HTTP/1.1 when empty
+	header  rawhttp.Header
+	body    []byte
+	timeout time.Duration // for the whole response; readTimeout when zero
+}
+
+func (r request) methodOrGet() string {
+	if r.method == "" {
+		return "GET"
+	}
+	return r.method
+}
+
+func (r request) bytes() []byte {
+	var h rawhttp.Header
+	if !r.header.Has("Host") {
+		h = append(h, rawhttp.Field{Name: "Host", Value: target.addr})
+	}
+	h = append(h, r.header...)
+	if r.body != nil && !r.header.Has("Content-Length") && !r.header.Has("Transfer-Encoding") {
+		h = append(h, rawhttp.Field{Name: "Content-Length", Value: strconv.Itoa(len(r.body))})
+	}
+	return rawhttp.Request{Method: r.methodOrGet(), Target: target.mount + r.path, Proto: r.proto, Header: h, Body: r.body}.Bytes()
+}
+
+// exchange is one request and what came back.
+type exchange struct {
+	conn *rawhttp.Conn
+	resp *rawhttp.Response // nil when not even a status line arrived
+	sent time.Time         // when the request's last byte was written
+	err  error
+}
+
+// problem describes, for a failure message, why an exchange gave no complete response.
+func (x exchange) problem() string {
+	var reason string
+	switch {
+	case isTimeout(x.err):
+		reason = "the server sent nothing more before the deadline: " + x.err.Error()
+	case errors.Is(x.err, io.EOF):
+		reason = "the server closed the connection without a response"
+	default:
+		reason = x.err.Error()
+	}
+	if x.resp == nil {
+		return "no response (" + reason + ")"
+	}
+	return fmt.Sprintf("incomplete response %q with %d body bytes (%s)", x.resp.StatusLine, len(x.resp.Body), reason)
+}
+
+func isTimeout(err error) bool { return errors.Is(err, os.ErrDeadlineExceeded) }
+
+// open dials the target; failing to connect fails the case.
+func (k *check) open() *rawhttp.Conn {
+	c, err := rawhttp.Dial(target.addr, readTimeout)
+	if err != nil {
+		k.failf("could not connect to %s: %v", target.addr, err)
+	}
+	k.track(c)
+	return c
+}
+
+// try sends r on a new connection and reads the response, returning any error to the spec.
+func (k *check) try(r request) exchange { return k.tryOn(k.open(), r) }
+
+// tryOn is try on an open connection (keep-alive).
+func (k *check) tryOn(c *rawhttp.Conn, r request) exchange {
+	timeout := r.timeout
+	if timeout == 0 {
+		timeout = readTimeout
+	}
+	deadline := time.Now().Add(timeout)
+	sent, err := c.Write(r.bytes(), deadline)
+	if err != nil {
+		return exchange{conn: c, err: fmt.Errorf("sending the request: %w", err)}
+	}
+	resp, err := c.ReadResponse(r.methodOrGet(), deadline)
+	return exchange{conn: c, resp: resp, sent: sent, err: err}
+}
+
+// do is try for specs that need a complete response: anything less fails the case.
+func (k *check) do(r request) exchange { return k.completed(k.try(r)) }
+
+// doOn is do on an open connection.
+func (k *check) doOn(c *rawhttp.Conn, r request) exchange { return k.completed(k.tryOn(c, r)) }
+
+func (k *check) completed(x exchange) exchange {
+	if x.err != nil {
+		k.failf("%s", x.problem())
+	}
+	return x
+}
+
+// probeJSON decodes a 200 JSON answer from the probe into v; anything else fails the case.
+func (k *check) probeJSON(x exchange, v any) {
+	if x.resp.Status != 200 {
+		k.failf("the probe's answer was %q, not 200 (body %q)", x.resp.StatusLine, clip(x.resp.Body))
+	}
+	if err := json.Unmarshal(x.resp.Body, v); err != nil {
+		k.failf("the probe's answer is not the JSON it sends (%v): %q", err, clip(x.resp.Body))
+	}
+}
+
+// jsonInto reports whether b decodes as JSON into v.
+func jsonInto(b []byte, v any) bool { return json.Unmarshal(b, v) == nil }
+
+// probePath builds a path to a probe route with query parameters given as name, value pairs.
+// Values may hold any bytes: the probe decodes percent-escapes as latin-1.
+func probePath(route string, params ...string) string {
+	if len(params) == 0 {
+		return route
+	}
+	var q []string
+	for i := 0; i+1 < len(params); i += 2 {
+		q = append(q, url.QueryEscape(params[i])+"="+url.QueryEscape(params[i+1]))
+	}
+	return route + "?" + strings.Join(q, "&")
+}
+
+// newToken names one request's records in the probe's side channel.
+func newToken() string {
+	b := make([]byte, 12)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// clip shortens bytes for a failure message.
+func clip(b []byte) string {
+	const max = 300
+	if len(b) > max {
+		return rawhttp.Escape(b[:max]) + fmt.Sprintf("[... %d more bytes]", len(b)-max)
+	}
+	return rawhttp.Escape(b)
+}
+
+// --- the probe's side channel -------------------------------------------------------------
+
+// record is one line the probe appended to <WSGISPEC_PROBE_DIR>/<token>.jsonl.
+type record struct {
+	Event   string  `json:"event"`
+	Error   string  `json:"error"`
+	Same    bool    `json:"same"`
+	Warning string  `json:"warning"`
+	Phase   string  `json:"phase"`
+	Pid     int     `json:"pid"`
+	T       float64 `json:"t"`
+}
+
+// needProbeDir skips cases that can only be judged from what the probe records inside the server.
+func (k *check) needProbeDir() {
+	if target.probeDir == "" {
+		k.skipf("WSGISPEC_PROBE_DIR is not set, and this case is judged by what the probe records inside the server")
+	}
+}
+
+func readRecords(token string) []record {
+	f, err := os.Open(filepath.Join(target.probeDir, token+".jsonl"))
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	var out []record
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		var r record
+		if json.Unmarshal(sc.Bytes(), &r) == nil {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// awaitRecords polls the token's records until done accepts them or within has passed, and
+// returns the last ones read: the server may record close() after the client saw the response.
+func awaitRecords(token string, within time.Duration, done func([]record) bool) []record {
+	deadline := time.Now().Add(within)
+	for {
+		rs := readRecords(token)
+		if done(rs) || time.Now().After(deadline) {
+			return rs
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+}
+
+func count(rs []record, event string) int {
+	n := 0
+	for _, r := range rs {
+		if r.Event == event {
+			n++
+		}
+	}
+	return n
+}
+
+func first(rs []record, events ...string) (record, bool) {
+	for _, r := range rs {
+		for _, e := range events {
+			if r.Event == e {
+				return r, true
+			}
+		}
+	}
+	return record{}, false
+}
+
+func eventList(rs []record) string {
+	if len(rs) == 0 {
+		return "nothing recorded"
+	}
+	var names []string
+	for _, r := range rs {
+		s := r.Event
+		if r.Error != "" {
+			s += " (" + r.Error + ")"
+		}
+		names = append(names, s)
+	}
+	return "recorded: " + strings.Join(names, ", ")
+}
+
+// --- the environ the probe reports --------------------------------------------------------
+
+// pyValue is how the probe describes one Python value.
+type pyValue struct {
+	Type  string `json:"type"`
+	IsStr bool   `json:"is_str"`
+	Text  string `json:"text"`
+	// Latin1 is the str's latin-1 encoding in base64, null when it holds a code point above U+00FF.
+	Latin1  *string         `json:"latin1"`
+	JSON    json.RawMessage `json:"json"`
+	Repr    string          `json:"repr"`
+	Methods []string        `json:"methods"`
+}
+
+// bytes returns a str value's latin-1 bytes: for a correct server, exactly the request's bytes.
+func (v pyValue) bytes() ([]byte, bool) {
+	if !v.IsStr || v.Latin1 == nil {
+		return nil, false
+	}
+	b, err := base64.StdEncoding.DecodeString(*v.Latin1)
+	return b, err == nil
+}
+
+// String renders the value for messages: a str as its latin-1 bytes, Go-quoted.
+func (v pyValue) String() string {
+	if b, ok := v.bytes(); ok {
+		return strconv.Quote(string(b))
+	}
+	switch {
+	case v.IsStr:
+		return fmt.Sprintf("%+q (a str holding code points above U+00FF)", v.Text)
+	case v.JSON != nil:
+		return fmt.Sprintf("%s %s", v.Type, v.JSON)
+	default:
+		return fmt.Sprintf("%s %s", v.Type, v.Repr)
+	}
+}
+
+func (v pyValue) hasMethods(names ...string) (missing []string) {
+	for _, n := range names {
+		found := false
+		for _, m := range v.Methods {
+			found = found || m == n
+		}
+		if !found {
+			missing = append(missing, n)
+		}
+	}
+	return missing
+}
+
+type environDump struct {
+	EnvironType     string             `json:"environ_type"`
+	CalledByKeyword bool               `json:"called_by_keyword"`
+	Pid             int                `json:"pid"`
+	Environ         map[string]pyValue `json:"environ"`
+}
+
+// str returns a key's value as latin-1 bytes rendered to a Go string; ok is false when the key
+// is absent, not a str, or not latin-1.
+func (d environDump) str(key string) (string, bool) {
+	v, present := d.Environ[key]
+	if !present {
+		return "", false
+	}
+	b, ok := v.bytes()
+	return string(b), ok
+}
+
+// show renders a key for messages: its value, or that it is absent.
+func (d environDump) show(key string) string {
+	v, present := d.Environ[key]
+	if !present {
+		return key + " absent"
+	}
+	return key + "=" + v.String()
+}
+
+func (d environDump) keys(prefix string) []string {
+	var out []string
+	for key := range d.Environ {
+		if strings.HasPrefix(key, prefix) {
+			out = append(out, key)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// environOf asks the probe for the environ it got for r (whose path should be below /environ).
+func (k *check) environOf(r request) (environDump, exchange) {
+	x := k.do(r)
+	var d environDump
+	k.probeJSON(x, &d)
+	return d, x
+}
+
+// bytesDiff describes how got differs from want, or returns "" when they are equal.
+func bytesDiff(got, want []byte) string {
+	if bytes.Equal(got, want) {
+		return ""
+	}
+	i := 0
+	for i < len(got) && i < len(want) && got[i] == want[i] {
+		i++
+	}
+	return fmt.Sprintf("%d bytes, want %d; first difference at byte %d", len(got), len(want), i)
+}

@@ -1,0 +1,153 @@
+// Package conformance is the PEP 3333 conformance suite: one Ginkgo spec per catalog case,
+// driving a server that runs the probe app (pyapps/probe) over raw TCP. It knows nothing of how
+// the server was started: the target comes from the environment, and without it every spec
+// skips (so a plain `go test ./...` passes quickly). The harness compiles this suite into
+// bin/wsgispec-conformance.test and runs it with --ginkgo.label-filter and --ginkgo.json-report.
+package conformance
+
+import (
+	"fmt"
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+
+	"github.com/wsgispec/wsgispec/specs/catalog"
+	"github.com/wsgispec/wsgispec/specs/rawhttp"
+)
+
+func TestConformance(t *testing.T) {
+	RunSpecs(t, "PEP 3333 conformance")
+}
+
+// target is the server under test, read once from the environment the harness sets.
+var target = readTarget()
+
+type targetEnv struct {
+	addr     string // host:port to dial, from WSGISPEC_TARGET
+	mount    string // WSGISPEC_SCRIPT_NAME: the prefix the probe is served under, "" at the root
+	probeDir string // WSGISPEC_PROBE_DIR: where the probe records what only the server sees
+	server   string // WSGISPEC_SERVER, for messages
+	problem  string // why WSGISPEC_TARGET is unusable, when it is set but wrong
+}
+
+func readTarget() targetEnv {
+	t := targetEnv{
+		mount:    strings.TrimSuffix(os.Getenv("WSGISPEC_SCRIPT_NAME"), "/"),
+		probeDir: os.Getenv("WSGISPEC_PROBE_DIR"),
+		server:   os.Getenv("WSGISPEC_SERVER"),
+	}
+	raw := os.Getenv("WSGISPEC_TARGET")
+	if raw == "" {
+		return t
+	}
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil:
+		t.problem = fmt.Sprintf("WSGISPEC_TARGET=%q is not a URL: %v", raw, err)
+	case u.Scheme != "http" || u.Host == "" || strings.Trim(u.Path, "/") != "":
+		t.problem = fmt.Sprintf("WSGISPEC_TARGET=%q must be http://host:port with no path (use WSGISPEC_SCRIPT_NAME for a mount prefix)", raw)
+	case u.Port() == "":
+		t.addr = u.Host + ":80"
+	default:
+		t.addr = u.Host
+	}
+	if t.mount != "" && !strings.HasPrefix(t.mount, "/") {
+		t.problem = fmt.Sprintf("WSGISPEC_SCRIPT_NAME=%q must start with /", t.mount)
+	}
+	return t
+}
+
+var _ = BeforeEach(func() {
+	if target.problem != "" {
+		Fail(target.problem)
+	}
+	if target.addr == "" {
+		Skip("WSGISPEC_TARGET is not set: run the suite through `wsgispec conform`, or point WSGISPEC_TARGET at a server running pyapps/probe")
+	}
+})
+
+// Every spec gets its own deadline so that a server that hangs fails that case and the suite
+// goes on. Client reads use shorter deadlines than the spec's, so a spec normally ends by itself
+// with a precise message; the short grace period bounds the rare case where it does not.
+const (
+	specTimeout = 20 * time.Second
+	readTimeout = 5 * time.Second
+	gracePeriod = 2 * time.Second
+)
+
+// caseSpec declares the spec of one catalog case: the It is named after the case and labelled
+// with its ID, area and level, and body gets a check that carries the case's evidence.
+func caseSpec(id string, body func(k *check)) bool {
+	c := catalog.MustLookup(id)
+	return It(specText(c), Label(c.Labels()...), SpecTimeout(specTimeout), GracePeriod(gracePeriod), func(ctx SpecContext) {
+		k := newCheck(c)
+		body(k)
+	})
+}
+
+// caseEntry is one DescribeTable entry checking the case id; the table's body receives the
+// SpecContext, the id and then args.
+func caseEntry(id string, args ...any) TableEntry {
+	c := catalog.MustLookup(id)
+	return Entry(specText(c), append([]any{Label(c.Labels()...), SpecTimeout(specTimeout), GracePeriod(gracePeriod), id}, args...)...)
+}
+
+func specText(c catalog.Case) string { return c.Title + " [" + c.ID + "]" }
+
+// check is one spec's evidence as it builds up: what the case expects, what was seen, and the
+// connections whose bytes make up the transcript. Its failures name the case, its level and
+// requirement, the expectation and what actually happened.
+type check struct {
+	c     catalog.Case
+	ev    catalog.Evidence
+	conns []*rawhttp.Conn
+}
+
+func newCheck(c catalog.Case) *check {
+	k := &check{c: c}
+	DeferCleanup(k.report)
+	return k
+}
+
+// expect states what the case expects, in words a server author can act on.
+func (k *check) expect(format string, args ...any) { k.ev.Expected = fmt.Sprintf(format, args...) }
+
+// saw records what was observed (for passing cases too: the report shows it).
+func (k *check) saw(format string, args ...any) { k.ev.Actual = fmt.Sprintf(format, args...) }
+
+// failf records what was observed and fails the case.
+func (k *check) failf(format string, args ...any) {
+	k.saw(format, args...)
+	Fail(fmt.Sprintf("%s (%s): %s\n  requirement: %s\n  expected: %s\n  actual: %s",
+		k.c.ID, k.c.Level, k.c.Title, k.c.Requirement, k.ev.Expected, k.ev.Actual), 1)
+}
+
+// skipf skips the case, saying why it cannot be judged against this server.
+func (k *check) skipf(format string, args ...any) {
+	k.saw(format, args...)
+	Skip(fmt.Sprintf("%s: %s", k.c.ID, k.ev.Actual), 1)
+}
+
+// track adds a connection to the transcript.
+func (k *check) track(c *rawhttp.Conn) {
+	k.conns = append(k.conns, c)
+	DeferCleanup(func() { c.Close() }) // closing twice (after Abort) is harmless here
+}
+
+// report attaches the evidence; it runs after the spec, whether it passed or failed.
+func (k *check) report() {
+	var transcripts, replays []string
+	for _, c := range k.conns {
+		transcripts = append(transcripts, c.Transcript())
+		replays = append(replays, c.Reproduce())
+	}
+	k.ev.Transcript = strings.Join(transcripts, "\n")
+	if k.ev.Reproduce == "" {
+		k.ev.Reproduce = strings.Join(replays, "\n")
+	}
+	AddReportEntry(catalog.EvidenceEntry, k.ev)
+}

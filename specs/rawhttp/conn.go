@@ -1,0 +1,164 @@
+// Package rawhttp is the HTTP/1.x client the conformance specs drive servers with. Go's
+// net/http hides what the specs need to see: the exact bytes on the wire, when each of them
+// arrived (deferred header sending, write() flushing), malformed or unusual requests, and whether
+// a connection was really kept alive or closed. A Conn sends arbitrary bytes, logs every byte
+// sent and received with its time, parses responses strictly (status line, header fields,
+// Content-Length, chunked and close-delimited bodies, 1xx interim responses) and renders a
+// trimmed transcript and a shell line that replays the request.
+package rawhttp
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"syscall"
+	"time"
+)
+
+// Event is one write to, or one read from, the socket.
+type Event struct {
+	Sent bool      // true for bytes the client wrote, false for bytes it read
+	At   time.Time // when the write returned or the read completed
+	// Offset is the position of Data's first byte in its direction's stream.
+	Offset int64
+	Data   []byte
+}
+
+// Conn is one client TCP connection. It is not safe for concurrent use.
+type Conn struct {
+	Addr string
+	nc   *net.TCPConn
+	br   *bufio.Reader
+	// events is every write and read in order; received counts the bytes read from the socket
+	// and consumed the bytes the response parser has taken out of the buffered reader.
+	events   []Event
+	sent     int64
+	received int64
+	consumed int64
+	opened   time.Time
+}
+
+// Dial opens a connection to addr ("host:port").
+func Dial(addr string, timeout time.Duration) (*Conn, error) {
+	nc, err := net.DialTimeout("tcp", addr, timeout)
+	if err != nil {
+		return nil, err
+	}
+	c := &Conn{Addr: addr, nc: nc.(*net.TCPConn), opened: time.Now()}
+	c.br = bufio.NewReaderSize(recordingReader{c}, 64<<10)
+	return c, nil
+}
+
+// recordingReader logs every read from the socket, so that the arrival time of any received
+// byte can be looked up by its offset, however the bufio layer above groups them.
+type recordingReader struct{ c *Conn }
+
+func (r recordingReader) Read(p []byte) (int, error) {
+	n, err := r.c.nc.Read(p)
+	if n > 0 {
+		r.c.events = append(r.c.events, Event{At: time.Now(), Offset: r.c.received, Data: append([]byte(nil), p[:n]...)})
+		r.c.received += int64(n)
+	}
+	return n, err
+}
+
+// Write sends p in full and returns the time the write completed.
+func (c *Conn) Write(p []byte, deadline time.Time) (time.Time, error) {
+	if err := c.nc.SetWriteDeadline(deadline); err != nil {
+		return time.Time{}, err
+	}
+	n, err := c.nc.Write(p)
+	now := time.Now()
+	if n > 0 {
+		c.events = append(c.events, Event{Sent: true, At: now, Offset: c.sent, Data: append([]byte(nil), p[:n]...)})
+		c.sent += int64(n)
+	}
+	return now, err
+}
+
+// CloseWrite half-closes the connection: the server reads end of stream, the client can still
+// read the response.
+func (c *Conn) CloseWrite() error { return c.nc.CloseWrite() }
+
+// Close closes the connection gracefully.
+func (c *Conn) Close() error { return c.nc.Close() }
+
+// Abort resets the connection (RST instead of FIN), the way a browser tab that is closed in the
+// middle of a download looks to the server: its next write fails at once.
+func (c *Conn) Abort() error {
+	if err := c.nc.SetLinger(0); err != nil {
+		c.nc.Close()
+		return err
+	}
+	return c.nc.Close()
+}
+
+// LocalAddr is the client's end of the connection, as the server sees it.
+func (c *Conn) LocalAddr() *net.TCPAddr { return c.nc.LocalAddr().(*net.TCPAddr) }
+
+// Events returns every write and read so far.
+func (c *Conn) Events() []Event { return c.events }
+
+// Sent returns every byte written so far.
+func (c *Conn) Sent() []byte {
+	var out []byte
+	for _, e := range c.events {
+		if e.Sent {
+			out = append(out, e.Data...)
+		}
+	}
+	return out
+}
+
+// ArrivalOf returns when the received byte at stream offset off was read from the socket.
+func (c *Conn) ArrivalOf(off int64) time.Time {
+	for _, e := range c.events {
+		if !e.Sent && off < e.Offset+int64(len(e.Data)) {
+			return e.At
+		}
+	}
+	return time.Time{}
+}
+
+// Drain reads whatever the server sends until it closes the connection or until deadline. It
+// reports the bytes (beyond any response already parsed) and whether the server closed the
+// connection (end of stream or reset) before the deadline.
+func (c *Conn) Drain(deadline time.Time) (extra []byte, closed bool, err error) {
+	if err := c.nc.SetReadDeadline(deadline); err != nil {
+		return nil, false, err
+	}
+	buf := make([]byte, 32<<10)
+	for {
+		n, rerr := c.br.Read(buf)
+		extra = append(extra, buf[:n]...)
+		c.consumed += int64(n)
+		switch {
+		case rerr == nil:
+			continue
+		case errors.Is(rerr, io.EOF), errors.Is(rerr, syscall.ECONNRESET), errors.Is(rerr, syscall.EPIPE):
+			return extra, true, nil
+		case errors.Is(rerr, os.ErrDeadlineExceeded):
+			return extra, false, nil
+		default:
+			return extra, false, rerr
+		}
+	}
+}
+
+// Exchange dials addr, sends req, reads one response (to a request made with method, which
+// matters for HEAD) and returns the connection still open, for keep-alive checks or transcripts.
+// The connection is returned whenever it was opened, even with an error.
+func Exchange(addr string, req []byte, method string, deadline time.Time) (*Conn, *Response, error) {
+	c, err := Dial(addr, time.Until(deadline))
+	if err != nil {
+		return nil, nil, fmt.Errorf("connect to %s: %w", addr, err)
+	}
+	if _, err := c.Write(req, deadline); err != nil {
+		return c, nil, fmt.Errorf("send request: %w", err)
+	}
+	resp, err := c.ReadResponse(method, deadline)
+	return c, resp, err
+}

@@ -1,0 +1,278 @@
+package rawhttp
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// step is one action of a scripted test server: write bytes, or pause.
+type step struct {
+	write string
+	pause time.Duration
+}
+
+// serve starts a one-connection server that reads the request head, then plays the steps and
+// (when closeAfter is set) closes the connection. It returns the address and a channel that
+// receives the bytes the server read.
+func serve(t *testing.T, closeAfter bool, steps ...step) (string, <-chan []byte) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	got := make(chan []byte, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		br := bufio.NewReader(c)
+		var head []byte
+		for {
+			line, err := br.ReadBytes('\n')
+			head = append(head, line...)
+			if err != nil || len(bytes.TrimSpace(line)) == 0 {
+				break
+			}
+		}
+		got <- head
+		for _, s := range steps {
+			time.Sleep(s.pause)
+			if _, err := io.WriteString(c, s.write); err != nil {
+				return
+			}
+		}
+		if !closeAfter {
+			io.Copy(io.Discard, c) // hold the connection open until the client closes it
+		}
+	}()
+	return ln.Addr().String(), got
+}
+
+func exchange(t *testing.T, addr, method string) (*Conn, *Response, error) {
+	t.Helper()
+	req := Request{Method: method, Target: "/", Header: Header{{"Host", "test"}}}.Bytes()
+	c, resp, err := Exchange(addr, req, method, time.Now().Add(3*time.Second))
+	if c == nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c, resp, err
+}
+
+func TestContentLengthThenKeepAlive(t *testing.T) {
+	addr, _ := serve(t, false, step{write: "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-A: 1\r\nX-A: 2\r\n\r\nhello"})
+	c, resp, err := exchange(t, addr, "GET")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.Status != 200 || resp.Reason != "OK" || resp.Proto != "HTTP/1.1" {
+		t.Errorf("status line parsed as %q %d %q", resp.Proto, resp.Status, resp.Reason)
+	}
+	if string(resp.Body) != "hello" || resp.Framing != ContentLength || !resp.Complete {
+		t.Errorf("body %q framing %s complete %v", resp.Body, resp.Framing, resp.Complete)
+	}
+	if got := resp.Header.Values("x-a"); len(got) != 2 || got[1] != "2" {
+		t.Errorf("repeated header values: %q", got)
+	}
+	extra, closed, err := c.Drain(time.Now().Add(100 * time.Millisecond))
+	if err != nil || closed || len(extra) != 0 {
+		t.Errorf("after the response: extra %q, closed %v, err %v; want nothing and open", extra, closed, err)
+	}
+}
+
+func TestChunkedWithExtensionAndTrailer(t *testing.T) {
+	addr, _ := serve(t, false, step{write: "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3;ext=1\r\nabc\r\n"},
+		step{pause: 50 * time.Millisecond, write: "A\r\n0123456789\r\n0\r\nX-Trailer: yes\r\n\r\n"})
+	_, resp, err := exchange(t, addr, "GET")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(resp.Body) != "abc0123456789" || resp.Framing != Chunked || !resp.Complete {
+		t.Errorf("body %q framing %s complete %v", resp.Body, resp.Framing, resp.Complete)
+	}
+	if len(resp.Pieces) != 2 || string(resp.Pieces[1].Data) != "0123456789" {
+		t.Errorf("pieces %+v, want the two chunks", resp.Pieces)
+	}
+	if resp.Trailer.Get("X-Trailer") != "yes" {
+		t.Errorf("trailer %v", resp.Trailer)
+	}
+}
+
+func TestCloseDelimitedAndHead(t *testing.T) {
+	addr, _ := serve(t, true, step{write: "HTTP/1.0 200 OK\r\n\r\nall of it"})
+	_, resp, err := exchange(t, addr, "GET")
+	if err != nil || string(resp.Body) != "all of it" || resp.Framing != CloseDelimited || !resp.Complete {
+		t.Errorf("close-delimited: %+v, %v", resp, err)
+	}
+	addr, _ = serve(t, false, step{write: "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n"})
+	_, resp, err = exchange(t, addr, "HEAD")
+	if err != nil || len(resp.Body) != 0 || resp.Framing != NoBody {
+		t.Errorf("HEAD: %+v, %v", resp, err)
+	}
+}
+
+func TestInterimResponses(t *testing.T) {
+	addr, _ := serve(t, false, step{write: "HTTP/1.1 100 Continue\r\n\r\n"},
+		step{write: "HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n"})
+	_, resp, err := exchange(t, addr, "POST")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.Status != 201 || len(resp.Interim) != 1 || resp.Interim[0].Status != 100 {
+		t.Errorf("status %d, interim %v", resp.Status, resp.Interim)
+	}
+}
+
+func TestArrivalTimes(t *testing.T) {
+	addr, _ := serve(t, false, step{write: "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nfirst\r\n"},
+		step{pause: 300 * time.Millisecond, write: "6\r\nsecond\r\n0\r\n\r\n"})
+	_, resp, err := exchange(t, addr, "GET")
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, ok1 := resp.BodyArrival([]byte("first"))
+	second, ok2 := resp.BodyArrival([]byte("second"))
+	if !ok1 || !ok2 {
+		t.Fatalf("body %q", resp.Body)
+	}
+	if gap := second.Sub(first); gap < 250*time.Millisecond {
+		t.Errorf("second arrived %v after first, want about 300ms", gap)
+	}
+	if resp.HeadAt.After(first) || resp.Start.After(resp.HeadAt) {
+		t.Errorf("start %v, head %v, first body byte %v out of order", resp.Start, resp.HeadAt, first)
+	}
+}
+
+func TestErrors(t *testing.T) {
+	cases := []struct {
+		name  string
+		reply string
+		close bool
+		want  error
+	}{
+		{"bad status line", "HTP/1.1 200 OK\r\n\r\n", true, ErrMalformed},
+		{"conflicting lengths", "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd", true, ErrMalformed},
+		{"bad chunk size", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", true, ErrMalformed},
+		{"chunk longer than announced", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabc\r\n0\r\n\r\n", true, ErrMalformed},
+		{"truncated chunked body", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab", true, io.ErrUnexpectedEOF},
+		{"short Content-Length body", "HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nab", true, io.ErrUnexpectedEOF},
+		{"closed before responding", "", true, io.EOF},
+		{"silent server", "", false, os.ErrDeadlineExceeded},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			addr, _ := serve(t, tc.close, step{write: tc.reply})
+			req := Request{Method: "GET", Target: "/", Header: Header{{"Host", "test"}}}.Bytes()
+			c, resp, err := Exchange(addr, req, "GET", time.Now().Add(300*time.Millisecond))
+			if c != nil {
+				defer c.Close()
+			}
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("error %v, want %v", err, tc.want)
+			}
+			if resp != nil && resp.Complete {
+				t.Errorf("response marked complete despite %v", err)
+			}
+		})
+	}
+}
+
+func TestDrainSeesClose(t *testing.T) {
+	addr, _ := serve(t, true, step{write: "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nabEXTRA"})
+	c, resp, err := exchange(t, addr, "GET")
+	if err != nil || string(resp.Body) != "ab" {
+		t.Fatalf("%v %v", resp, err)
+	}
+	extra, closed, err := c.Drain(time.Now().Add(2 * time.Second))
+	if err != nil || !closed || string(extra) != "EXTRA" {
+		t.Errorf("extra %q closed %v err %v", extra, closed, err)
+	}
+}
+
+func TestTranscriptTrimsAndEscapes(t *testing.T) {
+	body := strings.Repeat("x", 5000)
+	addr, _ := serve(t, false, step{write: "HTTP/1.1 200 OK\r\nContent-Length: 5002\r\n\r\n\x00\xff" + body})
+	c, _, err := exchange(t, addr, "GET")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := c.Transcript()
+	for _, want := range []string{"> GET / HTTP/1.1\\r\\n\n", "< HTTP/1.1 200 OK\\r\\n\n", `\x00\xff`, "bytes omitted"} {
+		if !strings.Contains(tr, want) {
+			t.Errorf("transcript lacks %q:\n%s", want, tr)
+		}
+	}
+	if len(tr) > 3000 {
+		t.Errorf("transcript of a 5 KB body is %d bytes; want it trimmed", len(tr))
+	}
+}
+
+// TestReplayLineReproducesBytes runs the replay line's producer half through sh and checks it
+// emits exactly the request's bytes: every byte value, quotes, percent signs and a long run.
+func TestReplayLineReproducesBytes(t *testing.T) {
+	var req []byte
+	req = append(req, "GET /a%20b?q='x' HTTP/1.1\r\nX-Big: "...)
+	req = append(req, bytes.Repeat([]byte("a"), 5000)...)
+	req = append(req, "\r\n\r\n"...)
+	for i := 0; i < 256; i++ {
+		req = append(req, byte(i))
+	}
+	req = append(req, make([]byte, 100)...)
+	line := ReplayLine("127.0.0.1:8080", req)
+	producer, ok := strings.CutSuffix(line, " | nc 127.0.0.1 8080")
+	if !ok {
+		t.Fatalf("replay line does not pipe to nc: %s", line)
+	}
+	if len(line) > 3000 {
+		t.Errorf("replay line is %d bytes; the 5000-byte run should be generated, not spelled out", len(line))
+	}
+	out, err := exec.Command("sh", "-c", producer).Output()
+	if err != nil {
+		t.Fatalf("%s: %v", producer, err)
+	}
+	if !bytes.Equal(out, req) {
+		t.Errorf("replayed %d bytes differ from the %d-byte request\n%s", len(out), len(req), producer)
+	}
+}
+
+func TestAbortResetsConnection(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	result := make(chan error, 1)
+	go func() {
+		s, err := ln.Accept()
+		if err != nil {
+			result <- err
+			return
+		}
+		defer s.Close()
+		time.Sleep(100 * time.Millisecond)
+		_, err = s.Read(make([]byte, 1))
+		result <- err
+	}()
+	c, err := Dial(ln.Addr().String(), time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Abort(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-result; !errors.Is(err, syscall.ECONNRESET) {
+		t.Errorf("server read after abort: %v, want a reset", err)
+	}
+}
