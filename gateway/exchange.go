@@ -139,7 +139,7 @@ func (ex *exchange) drive(req *C.wsgi_req) {
 			if !ex.stopped {
 				ex.writeBlock(unsafe.Slice((*byte)(unsafe.Pointer(req.chunk)), req.chunk_len), req.is_sequence == 0)
 			}
-			if ex.stopped && ex.abort {
+			if ex.stopped && ex.abort || req.last != 0 {
 				return
 			}
 			ex.mu.Unlock() // the app runs: the watchdog may answer meanwhile

@@ -135,6 +135,7 @@ func decodeJSON(t *testing.T, body string, v any) {
 
 func (ts *testServer) log(t *testing.T) string {
 	t.Helper()
+	ts.srv.log.Flush()
 	b, err := os.ReadFile(ts.logPth)
 	if err != nil {
 		t.Fatal(err)

@@ -137,6 +137,10 @@ func New(cfg Config, opt Options) (*Server, error) {
 
 type connInfoKey struct{}
 
+func contextWithConnInfo(ctx context.Context, ci *connInfo) context.Context {
+	return context.WithValue(ctx, connInfoKey{}, ci)
+}
+
 func (a *App) load() error {
 	in, err := load(&a.cfg, a.srv.asgiDir, a.srv.baseEnv)
 	var le *loadError

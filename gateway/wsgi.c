@@ -27,6 +27,7 @@ typedef struct {
     PyObject *version;          /* (1, 0) */
     PyObject *scheme_http, *scheme_https;
     PyObject *request_timeout; /* the exception --timeout raises in a request's thread */
+    PyObject *close_name;      /* "close" */
     PyThreadState **ours;       /* thread states this gateway made for the interpreter */
     size_t nours, capours;
 } interp_slot;
@@ -95,12 +96,13 @@ static int slot_fill(int slot) {
     s->version = Py_BuildValue("(ii)", 1, 0);
     s->scheme_http = PyUnicode_InternFromString("http");
     s->scheme_https = PyUnicode_InternFromString("https");
+    s->close_name = PyUnicode_InternFromString("close");
     /* A BaseException, so that the app's own "except Exception" does not swallow it. */
     s->request_timeout = PyErr_NewExceptionWithDoc(
         "wsgispec.RequestTimeout",
         "Raised in a request's thread when it runs past the gateway's --timeout.",
         PyExc_BaseException, NULL);
-    return (s->version && s->scheme_http && s->scheme_https && s->request_timeout) ? 0 : -1;
+    return (s->version && s->scheme_http && s->scheme_https && s->close_name && s->request_timeout) ? 0 : -1;
 }
 
 static void slot_clear(int slot) {
@@ -110,6 +112,7 @@ static void slot_clear(int slot) {
     Py_CLEAR(s->scheme_http);
     Py_CLEAR(s->scheme_https);
     Py_CLEAR(s->request_timeout);
+    Py_CLEAR(s->close_name);
 }
 
 int wsgi_runtime_init(void) {
@@ -860,6 +863,11 @@ static void advance(wsgi_req *r) {
             return;
         }
         headers_due(r);
+        r->last = 0;
+        if (r->is_sequence) {
+            PyObject *seq = r->iterable;
+            r->last = r->seq_index == (PyList_Check(seq) ? PyList_GET_SIZE(seq) : PyTuple_GET_SIZE(seq));
+        }
         r->current = item;
         r->chunk = PyBytes_AS_STRING(item);
         r->chunk_len = PyBytes_GET_SIZE(item);
@@ -960,9 +968,17 @@ void wsgi_next(wsgi_req *r) {
  * An exception from close() is logged through wsgi.errors. */
 void wsgi_finish(wsgi_req *r) {
     wsgi_enter(r->slot);
+    PyObject *close_name = slots[r->slot].close_name;
     Py_CLEAR(r->current);
-    if (r->iterable != NULL && PyObject_HasAttrString(r->iterable, "close")) {
-        PyObject *rc = PyObject_CallMethod(r->iterable, "close", NULL);
+    PyObject *close = NULL;
+    /* A lookup that finds nothing raises no AttributeError, whose message costs more to format
+     * than the rest of a small request. */
+    if (r->iterable != NULL && !PyList_CheckExact(r->iterable) && !PyTuple_CheckExact(r->iterable) &&
+        _PyObject_LookupAttr(r->iterable, close_name, &close) < 0)
+        PyErr_Clear();
+    if (close != NULL) {
+        PyObject *rc = PyObject_CallNoArgs(close);
+        Py_DECREF(close);
         if (rc == NULL) {
             size_t n;
             char *tb = wsgi_format_exception(&n);

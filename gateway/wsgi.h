@@ -52,6 +52,7 @@ typedef struct wsgi_req {
     size_t hdr_len;
     int headers_sent;
     int is_sequence;       /* the iterable is a list or tuple: every block is ready at once */
+    int last;              /* chunk is a sequence's last block: no need to ask for another */
     long long seq_total;   /* sum of a sequence's bytes lengths, or -1 */
     int file_fd;           /* WSGI_FILE: a dup of the file's descriptor, owned by Go */
     long long file_off, file_len;

@@ -196,3 +196,9 @@ def application(environ, start_response):
         return ["text, not bytes"]
     start_response("404 Not Found", [("Content-Type", "text/plain")])
     return [b"no route " + path.encode("latin-1")]
+
+
+def hello(environ, start_response):
+    """The benchmark app: the smallest complete response."""
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "13")])
+    return [b"Hello, world!"]
