@@ -33,15 +33,13 @@ type ConformTarget struct {
 
 // ConformConfig is one `wsgispec conform` run.
 type ConformConfig struct {
-	Targets  []ConformTarget
-	Env      Env
-	PyApps   string // directory holding probe/
-	Cases    CaseSelector
-	Suite    Suite
-	Parallel int // servers tested at once; at least 1
-	// StartTimeout and StopGrace are passed to Start.
-	StartTimeout time.Duration
-	StopGrace    time.Duration
+	Targets      []ConformTarget
+	Env          Env
+	PyApps       string // directory holding probe/
+	Cases        CaseSelector
+	Suite        Suite
+	Parallel     int           // servers tested at once; at least 1
+	StartTimeout time.Duration // passed to Start
 	// Progress receives one line per server event (started, finished); nil discards them.
 	Progress func(string)
 }
@@ -106,7 +104,7 @@ func (cfg ConformConfig) run(ctx context.Context, t ConformTarget) (run ConformR
 			Dir: filepath.Join(cfg.PyApps, "probe"), Module: ProbeModule, Callable: ProbeCallable,
 			Env: map[string]string{EnvProbeDir: probeDir},
 		}
-		srv, err := Start(ctx, t.Adapter, app, Options{Env: cfg.Env, StartTimeout: cfg.StartTimeout, StopGrace: cfg.StopGrace})
+		srv, err := Start(ctx, t.Adapter, app, Options{Env: cfg.Env, StartTimeout: cfg.StartTimeout})
 		if err != nil {
 			run.Error = err.Error()
 			return run

@@ -5,34 +5,33 @@ import (
 	"sync"
 )
 
-// Output keeps what a child process printed, within a fixed memory bound: the first HeadLimit
-// bytes (where a server states its version, config and start-up errors) and the last TailLimit
-// bytes (where it explains why it died), counting what was dropped between them. A server that
+// output keeps what a child process printed, within a fixed memory bound: the first hl bytes
+// (where a server states its version, config and start-up errors) and the last tl bytes (where it explains why it died), counting what was dropped between them. A server that
 // floods its output costs CPU to drain but never memory.
-type Output struct {
+type output struct {
 	mu      sync.Mutex
 	head    []byte
-	tail    []byte // ring buffer once full
-	tailPos int    // next write position in tail when full
-	full    bool   // tail has wrapped
+	tail    []byte // a ring buffer once full
+	tailPos int    // where the next byte goes (the oldest byte) once full
+	full    bool   // tail holds tl bytes: each new byte overwrites the oldest
 	dropped int64
 	hl, tl  int
 }
 
 // Default bounds of a process's captured output.
 const (
-	HeadLimit = 8 << 10
-	TailLimit = 64 << 10
+	headLimit = 8 << 10
+	tailLimit = 64 << 10
 )
 
-// NewOutput returns an empty buffer keeping at most headLimit+tailLimit bytes (the tail at least
+// newOutput returns an empty buffer keeping at most head+tail bytes (the tail at least
 // one byte).
-func NewOutput(headLimit, tailLimit int) *Output {
-	return &Output{hl: max(headLimit, 0), tl: max(tailLimit, 1)}
+func newOutput(head, tail int) *output {
+	return &output{hl: max(head, 0), tl: max(tail, 1)}
 }
 
 // Write never fails, so a child's output pipe is always drained.
-func (o *Output) Write(p []byte) (int, error) {
+func (o *output) Write(p []byte) (int, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	n := len(p)
@@ -64,7 +63,7 @@ func (o *Output) Write(p []byte) (int, error) {
 }
 
 // String returns the head, a note of how many bytes were dropped, and the tail.
-func (o *Output) String() string {
+func (o *output) String() string {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	s := string(o.head)
@@ -79,7 +78,7 @@ func (o *Output) String() string {
 
 // Tail returns about the last n bytes, starting at a line boundary when there is one: what an
 // error message quotes from a process that failed.
-func (o *Output) Tail(n int) string {
+func (o *output) Tail(n int) string {
 	s := o.String()
 	if len(s) <= n {
 		return s

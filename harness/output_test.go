@@ -16,7 +16,7 @@ func TestOutputKeepsHeadAndTailWithinItsBound(t *testing.T) {
 	in := all.Bytes()
 	// Writes of many sizes, smaller and larger than the ring, exercise every path of Write.
 	for _, chunk := range []int{1, 7, 999, 1000, 1001, 4096, len(in)} {
-		o := NewOutput(head, tail)
+		o := newOutput(head, tail)
 		for p := in; len(p) > 0; {
 			k := min(chunk, len(p))
 			if n, err := o.Write(p[:k]); n != k || err != nil {
@@ -34,7 +34,7 @@ func TestOutputKeepsHeadAndTailWithinItsBound(t *testing.T) {
 }
 
 func TestOutputShortOutputIsKeptWhole(t *testing.T) {
-	o := NewOutput(10, 100)
+	o := newOutput(10, 100)
 	o.Write([]byte("short output\n"))
 	if got := o.String(); got != "short output\n" {
 		t.Errorf("String() = %q", got)
@@ -42,7 +42,7 @@ func TestOutputShortOutputIsKeptWhole(t *testing.T) {
 }
 
 func TestOutputTailStartsAtALine(t *testing.T) {
-	o := NewOutput(0, 1000)
+	o := newOutput(0, 1000)
 	o.Write([]byte(strings.Repeat("first\n", 10) + "Traceback (most recent call last):\nValueError: boom\n"))
 	got := o.Tail(55)
 	if got != "Traceback (most recent call last):\nValueError: boom\n" {

@@ -23,7 +23,7 @@ type Process struct {
 	Dir  string
 	PID  int // also the process group ID
 
-	out     *Output
+	out     *output
 	exited  chan struct{}
 	waitErr error // valid once exited is closed
 	grace   time.Duration
@@ -71,7 +71,7 @@ func spawn(ctx context.Context, argv []string, dir string, env []string, grace t
 		Argv:   argv,
 		Dir:    dir,
 		PID:    cmd.Process.Pid,
-		out:    NewOutput(HeadLimit, TailLimit),
+		out:    newOutput(headLimit, tailLimit),
 		exited: make(chan struct{}),
 		grace:  grace,
 	}

@@ -40,13 +40,14 @@ func lifecycleAdapter(t *testing.T, mode string) (*Adapter, string) {
 	}, token
 }
 
-// processesWith lists live processes whose command line contains token.
-func processesWith(token string) []string {
+// processesWith lists the live processes whose /proc/PID/<file> ("cmdline" or "environ")
+// contains needle: the tests put a unique token there to find what a run left behind.
+func processesWith(file, needle string) []string {
 	entries, _ := os.ReadDir("/proc")
 	var found []string
 	for _, e := range entries {
-		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if err != nil || !strings.Contains(string(b), token) {
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), file))
+		if err != nil || !strings.Contains(string(b), needle) {
 			continue
 		}
 		if st, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat")); err == nil {
@@ -54,14 +55,20 @@ func processesWith(token string) []string {
 				continue // a zombie is dead; only its parent's wait is missing
 			}
 		}
-		found = append(found, e.Name()+" "+strings.ReplaceAll(string(b), "\x00", " "))
+		cmdline, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		found = append(found, e.Name()+" "+strings.ReplaceAll(string(cmdline), "\x00", " "))
 	}
 	return found
 }
 
-func assertNoProcessLeft(t *testing.T, token string) {
+// assertNoProcessLeft fails the test if a process with needle in /proc/PID/<file> still runs
+// (after a moment for the kernel to reap what was killed last).
+func assertNoProcessLeft(t *testing.T, file, needle string) {
 	t.Helper()
-	if left := processesWith(token); len(left) > 0 {
+	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline) && len(processesWith(file, needle)) > 0; {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if left := processesWith(file, needle); len(left) > 0 {
 		t.Errorf("processes left running: %v", left)
 	}
 }
@@ -82,7 +89,7 @@ func TestStartReportsAServerThatExitsAtOnce(t *testing.T) {
 	if d := time.Since(began); d > 5*time.Second {
 		t.Errorf("took %s to notice the exit; it should not wait for the start timeout", d)
 	}
-	assertNoProcessLeft(t, token)
+	assertNoProcessLeft(t, "cmdline", token)
 }
 
 func TestStartReportsAServerThatNeverListens(t *testing.T) {
@@ -96,7 +103,7 @@ func TestStartReportsAServerThatNeverListens(t *testing.T) {
 			t.Errorf("error does not say %q:\n%v", want, err)
 		}
 	}
-	assertNoProcessLeft(t, token)
+	assertNoProcessLeft(t, "cmdline", token)
 }
 
 func TestStartBoundsTheOutputOfAFloodingServer(t *testing.T) {
@@ -111,7 +118,7 @@ func TestStartBoundsTheOutputOfAFloodingServer(t *testing.T) {
 	if n := len(err.Error()); n > startOutputTail+1000 {
 		t.Errorf("error is %d bytes; the output quoted should be bounded to about %d", n, startOutputTail)
 	}
-	assertNoProcessLeft(t, token)
+	assertNoProcessLeft(t, "cmdline", token)
 }
 
 func TestStopKillsAGroupThatIgnoresTERM(t *testing.T) {
@@ -135,7 +142,7 @@ func TestStopKillsAGroupThatIgnoresTERM(t *testing.T) {
 	if left := GroupMembers(s.PID); len(left) > 0 {
 		t.Errorf("process group %d still has %v", s.PID, left)
 	}
-	assertNoProcessLeft(t, token)
+	assertNoProcessLeft(t, "cmdline", token)
 }
 
 func TestCancellingTheContextStopsTheServer(t *testing.T) {
@@ -152,7 +159,7 @@ func TestCancellingTheContextStopsTheServer(t *testing.T) {
 		t.Fatal("the server still runs 10s after its context was cancelled")
 	}
 	s.Stop() // waits for the cleanup the cancellation started
-	assertNoProcessLeft(t, token)
+	assertNoProcessLeft(t, "cmdline", token)
 }
 
 func TestStartRetriesWhenThePortWasTaken(t *testing.T) {

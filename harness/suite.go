@@ -46,8 +46,13 @@ type SuiteTarget struct {
 // ginkgoGrace is Ginkgo's --grace-period: how long cleanup may take after an interrupt.
 const ginkgoGrace = 5 * time.Second
 
-// killSlack is how long after Timeout a suite still running is killed.
-const killSlack = 2*ginkgoGrace + 10*time.Second
+// killSlack is how long after Timeout a suite still running is killed: Ginkgo's grace period
+// for the interrupted spec, then time to run its report nodes and write the report.
+const killSlack = ginkgoGrace + 5*time.Second
+
+// suiteStopGrace is how long a suite being stopped (Ctrl-C, or past its bound) may take to end
+// after SIGTERM; its report is not needed then.
+const suiteStopGrace = 2 * time.Second
 
 // suiteOutputTail is how much of a failed suite's output a SuiteError quotes.
 const suiteOutputTail = 3000
@@ -83,7 +88,7 @@ func (s Suite) Run(ctx context.Context, target SuiteTarget, labelFilter string) 
 	if labelFilter != "" {
 		argv = append(argv, "--ginkgo.label-filter="+labelFilter)
 	}
-	p, err := spawn(ctx, argv, dir, suiteEnv(target), DefaultStopGrace)
+	p, err := spawn(ctx, argv, dir, suiteEnv(target), suiteStopGrace)
 	if err != nil {
 		return nil, &SuiteError{Reason: fmt.Sprintf("cannot run the suite %s: %v", s.Binary, err)}
 	}

@@ -99,6 +99,8 @@ func runConform(args []string) int {
 		return fail("name exactly one of --server NAMES|all, --server-cmd 'TEMPLATE' or --url URL")
 	case *probeDir != "" && *targetURL == "":
 		return fail("--probe-dir goes with --url (the harness makes its own for the servers it starts)")
+	case *probeDir != "" && !isDir(*probeDir):
+		return fail("--probe-dir %q is not a directory", *probeDir)
 	case *parallel < 1:
 		return fail("--parallel must be at least 1")
 	case *suiteTimeout <= 0 || *startTimeout <= 0:
@@ -174,6 +176,12 @@ func runConform(args []string) int {
 		summary, color = os.Stderr, isTerminal(os.Stderr)
 	}
 	harness.WriteConformSummary(summary, runs, *strict, color)
+	for _, run := range runs {
+		if run.Error != "" { // the details and the server's output are in the summary
+			first, _, _ := strings.Cut(run.Error, "\n")
+			fmt.Fprintf(os.Stderr, "wsgispec conform: %s could not be tested: %s\n", run.Server.Name, first)
+		}
+	}
 	return harness.ConformExit(runs, *strict)
 }
 
@@ -237,6 +245,11 @@ func jsonFlagValue(args []string) []string {
 		}
 	}
 	return out
+}
+
+func isDir(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && st.IsDir()
 }
 
 // isTerminal reports whether f is a terminal that wants colour (NO_COLOR unset).

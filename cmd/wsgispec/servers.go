@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"text/tabwriter"
 
@@ -35,13 +36,18 @@ func runServers(args []string) int {
 	env := harness.Env{Python: *python, ToolDir: harness.ExecutableDir()}
 	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "SERVER\tINSTALLED\tVERSION\tRUNS")
+	var missing []string
 	for _, d := range harness.Detect(ctx, harness.Adapters(harness.ForAll), env) {
 		installed, version := "yes", d.Version
 		if !d.Installed {
-			installed, version = "no", d.Reason
+			installed, version = "no", "-"
+			missing = append(missing, fmt.Sprintf("  %s: %s", d.Adapter.Name, d.Reason))
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", d.Adapter.Name, installed, version, d.Adapter.Runs)
 	}
 	tw.Flush()
+	if len(missing) > 0 {
+		fmt.Printf("\nnot installed:\n%s\n", strings.Join(missing, "\n"))
+	}
 	return 0
 }

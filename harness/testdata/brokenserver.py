@@ -37,8 +37,9 @@ BROKEN = {a.strip() for a in os.environ.get("BROKEN", "").split(",") if a.strip(
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
               "trailers", "transfer-encoding", "upgrade"}
 TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+\Z")
-STATUS = re.compile(r"[1-9][0-9][0-9] [^\x00-\x1f\x7f]*\Z")
-FIELD_VALUE = re.compile(r"[^\x00-\x08\x0a-\x1f\x7f]*\Z")
+# Latin-1 text without control characters (tab allowed in a field value).
+STATUS = re.compile(r"[1-9][0-9][0-9] [\x20-\x7e\x80-\xff]*\Z")
+FIELD_VALUE = re.compile(r"[\x09\x20-\x7e\x80-\xff]*\Z")
 MAX_HEAD = 64 * 1024
 DRAIN_LIMIT = 1 << 20
 

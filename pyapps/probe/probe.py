@@ -85,12 +85,18 @@ def json_response(start_response, payload, status="200 OK", exc_info=None):
     return [body]
 
 
+def probe_dir(environ):
+    """The side-channel directory: the process environment's, else the WSGI environ's (mod_wsgi's
+    SetEnv puts it only there)."""
+    return os.environ.get(PROBE_DIR_KEY) or environ.get(PROBE_DIR_KEY)
+
+
 class Recorder:
     """Appends one request's server-side observations to its token's file. Without a token or a
     probe directory it records nothing (the specs that need records skip in that case)."""
 
     def __init__(self, environ):
-        directory = os.environ.get(PROBE_DIR_KEY) or environ.get(PROBE_DIR_KEY)
+        directory = probe_dir(environ)
         token = param(environ, "token")
         self.path = None
         if directory and TOKEN_PATTERN.match(token):
@@ -140,6 +146,8 @@ def environ_route(environ, start_response, called_by_keyword):
             "environ_type": type_name(environ),
             "called_by_keyword": called_by_keyword,
             "pid": os.getpid(),
+            "probe_dir": probe_dir(environ),
+            "probe_dir_writable": bool(probe_dir(environ)) and os.access(probe_dir(environ), os.W_OK),
             "environ": {key: describe(value) for key, value in environ.items()},
         },
     )

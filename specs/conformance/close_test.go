@@ -24,16 +24,16 @@ var _ = Describe("close()", func() {
 			k.needProbeDir()
 			k.expect("close() called within %v when %s", closeWait, situation)
 			token := newToken()
-			k.try(request{path: probePath("/stream", "h", "Content-Type: text/plain", "iter", iter, "token", token)})
+			k.try(request{path: probePath("/stream", "h", "Content-Type: text/plain", "iter", iter, "token", token), until: untilHas("second")})
 			rs := awaitClose(token, closeWait)
 			if count(rs, "close") == 0 {
 				k.failf("close() not called (%s)", eventList(rs))
 			}
 			k.saw("%s", eventList(rs))
 		},
-		caseEntry("close.on-completion", "yield:a,yield:b", "the response completed normally"),
-		caseEntry("close.on-iteration-error", "yield:partial,raise", "next() raised after the first block"),
-		caseEntry("close.on-start-response-error", "yield:partial,restart-exc,yield:never", "start_response raised inside next()"),
+		caseEntry("close.on-completion", "yield:first-,yield:second", "the response completed normally"),
+		caseEntry("close.on-iteration-error", "yield:second,raise", "next() raised after the first block"),
+		caseEntry("close.on-start-response-error", "yield:second,restart-exc,yield:never", "start_response raised inside next()"),
 	)
 
 	caseSpec("close.on-disconnect", func(k *check) {
@@ -67,9 +67,9 @@ var _ = Describe("close()", func() {
 		k.needProbeDir()
 		k.expect("exactly one close() per request, for a normal response and for one whose iteration raises")
 		var seen []string
-		for _, iter := range []string{"yield:a,yield:b", "yield:partial,raise"} {
+		for _, iter := range []string{"yield:first-,yield:second", "yield:second,raise"} {
 			token := newToken()
-			k.try(request{path: probePath("/stream", "h", "Content-Type: text/plain", "iter", iter, "token", token)})
+			k.try(request{path: probePath("/stream", "h", "Content-Type: text/plain", "iter", iter, "token", token), until: untilHas("second")})
 			awaitClose(token, closeWait)
 			time.Sleep(300 * time.Millisecond) // a second call, if any, comes soon after the first
 			rs := readRecords(token)

@@ -30,7 +30,7 @@ const (
 
 // wantStr fails unless key holds exactly want (as latin-1 bytes).
 func wantStr(k *check, d environDump, key, want string) {
-	k.expect("%s=%q", key, want)
+	k.expect("%s=%s", key, quoteBytes(want))
 	if got, ok := d.str(key); !ok || got != want {
 		k.failf("%s", d.show(key))
 	}
@@ -250,7 +250,7 @@ var _ = Describe("environ", func() {
 		nonASCII := request{path: pathEscaped, header: rawhttp.Header{{Name: "X-Probe-Latin", Value: headerBytes}}}
 
 		caseSpec("environ.path-bytes-latin1", func(k *check) {
-			k.expect("PATH_INFO=%q: the request path %s percent-decoded, one code point per byte", pathBytes, pathEscaped)
+			k.expect("PATH_INFO=%s: the request path %s percent-decoded, one code point per byte", quoteBytes(pathBytes), pathEscaped)
 			d, _ := k.environOf(nonASCII)
 			if got, ok := d.str("PATH_INFO"); !ok || got != pathBytes {
 				k.failf("%s", d.show("PATH_INFO"))
@@ -258,7 +258,7 @@ var _ = Describe("environ", func() {
 			k.saw("%s", d.show("PATH_INFO"))
 		})
 		caseSpec("environ.header-bytes-latin1", func(k *check) {
-			k.expect("HTTP_X_PROBE_LATIN=%q: the header's bytes, one code point per byte", headerBytes)
+			k.expect("HTTP_X_PROBE_LATIN=%s: the header's bytes, one code point per byte", quoteBytes(headerBytes))
 			d, _ := k.environOf(nonASCII)
 			if got, ok := d.str("HTTP_X_PROBE_LATIN"); !ok || got != headerBytes {
 				k.failf("%s", d.show("HTTP_X_PROBE_LATIN"))
@@ -363,15 +363,17 @@ func concurrentCalls(k *check) (string, []probeCall) {
 	results := make([]exchange, n)
 	conns := make([]*rawhttp.Conn, n)
 	for i := range conns {
-		conns[i] = k.open()
+		conns[i] = k.dial()
 	}
 	var wg sync.WaitGroup
 	for i := range conns {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			// tryOn touches nothing shared but its own connection and result slot.
+			// tryOn touches nothing shared but its own connection and result slot. Closing at
+			// once frees a synchronous worker for the requests still queued.
 			results[i] = k.tryOn(conns[i], request{path: probePath("/concurrency", "hold", "0.5"), timeout: 10 * time.Second})
+			conns[i].Close()
 		}()
 	}
 	wg.Wait()

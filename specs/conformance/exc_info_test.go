@@ -19,7 +19,7 @@ var failAfterSend = []string{"h", "Content-Type: text/plain", "iter", "yield:par
 func afterSendOutcome(k *check) (exchange, []record) {
 	k.needProbeDir()
 	token := newToken()
-	x := k.try(request{path: probePath("/stream", append(failAfterSend, "token", token)...)})
+	x := k.try(request{path: probePath("/stream", append(failAfterSend, "token", token)...), until: untilHas("partial")})
 	rs := awaitRecords(token, 3*time.Second, func(rs []record) bool {
 		_, done := first(rs, "start_response-raised", "start_response-returned")
 		return done
@@ -32,7 +32,7 @@ var _ = Describe("exc_info", func() {
 		func(ctx SpecContext, id string, params []string) {
 			k := newCheck(catalog.MustLookup(id))
 			k.expect("\"500 Probe Replaced\" with X-Probe-Replaced: yes, without the first call's X-Probe-First, body \"error body\"")
-			x := k.do(request{path: probePath("/stream", append([]string{"h", "Content-Type: text/plain", "h", "X-Probe-First: yes"}, params...)...)})
+			x := k.do(request{path: probePath("/stream", append([]string{"h", "Content-Type: text/plain", "h", "X-Probe-First: yes"}, params...)...), until: untilHas("error body")})
 			r := x.resp
 			if r.Status != 500 || r.Header.Get("X-Probe-Replaced") != "yes" || r.Header.Has("X-Probe-First") || string(r.Body) != "error body" {
 				k.failf("%q, X-Probe-Replaced %q, X-Probe-First %q, body %q", r.StatusLine, r.Header.Get("X-Probe-Replaced"), r.Header.Get("X-Probe-First"), clip(r.Body))

@@ -18,9 +18,10 @@ func fileContent(size int) []byte {
 
 const fileSize = 64 << 10
 
-// fileWrapper requests /file-wrapper and skips the case when the server has no file_wrapper.
-func (k *check) fileWrapper(params ...string) exchange {
-	x := k.do(request{path: probePath("/file-wrapper", params...)})
+// fileWrapper sends r (a /file-wrapper request) and skips the case when the server has no
+// file_wrapper.
+func (k *check) fileWrapper(r request) exchange {
+	x := k.do(r)
 	if x.resp.Status == 501 && x.resp.Header.Has("X-Probe-No-File-Wrapper") {
 		k.skipf("the server provides no wsgi.file_wrapper (it is optional)")
 	}
@@ -30,7 +31,7 @@ func (k *check) fileWrapper(params ...string) exchange {
 var _ = Describe("wsgi.file_wrapper", func() {
 	caseSpec("file_wrapper.filelike-iterable", func(k *check) {
 		k.expect("the 64 KiB content of an object with only read(size) and close(), wrapped with block size 8192")
-		x := k.fileWrapper("mode", "filelike")
+		x := k.fileWrapper(request{path: probePath("/file-wrapper", "mode", "filelike"), until: untilLen(fileSize)})
 		if diff := bytesDiff(x.resp.Body, fileContent(fileSize)); diff != "" {
 			k.failf("%q, body differs: %s", x.resp.StatusLine, diff)
 		}
@@ -43,7 +44,7 @@ var _ = Describe("wsgi.file_wrapper", func() {
 		var missing, seen []string
 		for _, mode := range []string{"real", "filelike"} {
 			token := newToken()
-			k.fileWrapper("mode", mode, "token", token)
+			k.fileWrapper(request{path: probePath("/file-wrapper", "mode", mode, "token", token), until: untilLen(fileSize)})
 			rs := awaitRecords(token, closeWait, func(rs []record) bool { return count(rs, "file-closed") > 0 })
 			seen = append(seen, mode+": "+eventList(rs))
 			if count(rs, "file-closed") == 0 {
@@ -58,7 +59,7 @@ var _ = Describe("wsgi.file_wrapper", func() {
 
 	caseSpec("file_wrapper.honours-position", func(k *check) {
 		k.expect("the real file's content from offset 1000 on, when the application seeks there before wrapping it")
-		x := k.fileWrapper("mode", "real", "seek", "1000")
+		x := k.fileWrapper(request{path: probePath("/file-wrapper", "mode", "real", "seek", "1000"), until: untilLen(fileSize - 1000)})
 		if diff := bytesDiff(x.resp.Body, fileContent(fileSize)[1000:]); diff != "" {
 			k.failf("body differs from the content after offset 1000: %s", diff)
 		}
@@ -67,7 +68,7 @@ var _ = Describe("wsgi.file_wrapper", func() {
 
 	caseSpec("file_wrapper.honours-content-length", func(k *check) {
 		k.expect("only the first 1000 bytes of the 64 KiB real file when the application sets Content-Length: 1000")
-		x := k.fileWrapper("mode", "real", "cl", "1000")
+		x := k.fileWrapper(request{path: probePath("/file-wrapper", "mode", "real", "cl", "1000")})
 		if diff := bytesDiff(x.resp.Body, fileContent(fileSize)[:1000]); diff != "" {
 			k.failf("body differs from the first 1000 bytes: %s", diff)
 		}
@@ -76,7 +77,7 @@ var _ = Describe("wsgi.file_wrapper", func() {
 
 	caseSpec("file_wrapper.no-early-transmission", func(k *check) {
 		k.expect("body \"returned body\" only, when the application creates a file_wrapper and returns a list instead")
-		x := k.fileWrapper("mode", "discarded")
+		x := k.fileWrapper(request{path: probePath("/file-wrapper", "mode", "discarded"), until: untilHas("returned body")})
 		if string(x.resp.Body) != "returned body" {
 			k.failf("body %q", clip(x.resp.Body))
 		}

@@ -190,8 +190,9 @@ var _ = Describe("wsgi.input", func() {
 	)
 
 	caseSpec("input.returns-bytes", func(k *check) {
-		k.expect("bytes from read(4), readline(), every item of readlines(5) and next(iter(wsgi.input))")
-		a := k.readInput(postBody(), "read:4,readline,readlines:5,next:1")
+		// readlines comes last: a server may ignore its hint and read every remaining line.
+		k.expect("bytes from read(4), readline(), next(iter(wsgi.input)) and every item of readlines(5)")
+		a := k.readInput(postBody(), "read:4,readline,next:1,readlines:5")
 		k.values(a)
 		k.saw("%s", renderOps(a))
 	})
@@ -282,7 +283,7 @@ func expectContinue(k *check) (x exchange, continued bool, interim string) {
 		k.failf("sending the body after %s: %v", interim, err)
 	}
 	resp, err := c.ReadResponse("POST", deadline)
-	x = k.completed(exchange{conn: c, resp: resp, sent: start, err: err})
+	x = k.completed(exchange{conn: c, resp: resp, sent: start, err: err, timeout: readTimeout})
 	if len(x.resp.Interim) > 0 {
 		interim += fmt.Sprintf("; %q only after the body was sent", x.resp.Interim[0].StatusLine)
 	}

@@ -30,6 +30,24 @@ type request struct {
 	header  rawhttp.Header
 	body    []byte
 	timeout time.Duration // for the whole response; readTimeout when zero
+	// until, when set, ends the read as soon as the body satisfies it. Cases about what a body
+	// holds and when it arrived set it, so that they do not also wait for how the body ends (a
+	// body without Content-Length that a server leaves open, as uWSGI's HTTP/1.1 socket does
+	// until its 4 s idle timeout); the cases about framing leave it unset.
+	until func(body []byte) bool
+}
+
+// untilHas is a request.until that is satisfied once the body contains s.
+func untilHas(s string) func([]byte) bool {
+	return func(body []byte) bool { return bytes.Contains(body, []byte(s)) }
+}
+
+// untilHead is a request.until for cases that judge only the status line and headers.
+func untilHead([]byte) bool { return true }
+
+// untilLen is a request.until that is satisfied once the body holds n bytes.
+func untilLen(n int) func([]byte) bool {
+	return func(body []byte) bool { return len(body) >= n }
 }
 
 func (r request) methodOrGet() string {
@@ -53,18 +71,21 @@ func (r request) bytes() []byte {
 
 // exchange is one request and what came back.
 type exchange struct {
-	conn *rawhttp.Conn
-	resp *rawhttp.Response // nil when not even a status line arrived
-	sent time.Time         // when the request's last byte was written
-	err  error
+	conn    *rawhttp.Conn
+	resp    *rawhttp.Response // nil when not even a status line arrived
+	sent    time.Time         // when the request's last byte was written
+	err     error
+	timeout time.Duration // how long the client waited
 }
 
 // problem describes, for a failure message, why an exchange gave no complete response.
 func (x exchange) problem() string {
 	var reason string
 	switch {
+	case isTimeout(x.err) && x.resp == nil:
+		reason = fmt.Sprintf("nothing within %v: the application may be blocked, e.g. reading wsgi.input", x.timeout)
 	case isTimeout(x.err):
-		reason = "the server sent nothing more before the deadline: " + x.err.Error()
+		reason = fmt.Sprintf("the response stopped for %v: %v", x.timeout, x.err)
 	case errors.Is(x.err, io.EOF):
 		reason = "the server closed the connection without a response"
 	default:
@@ -78,8 +99,20 @@ func (x exchange) problem() string {
 
 func isTimeout(err error) bool { return errors.Is(err, os.ErrDeadlineExceeded) }
 
-// open dials the target; failing to connect fails the case.
+// open dials a connection for the spec's next exchange, first closing the connections of its
+// earlier exchanges: the spec is done with them, and a server with a few synchronous workers
+// (uWSGI, gunicorn sync) would otherwise keep a worker waiting on an idle keep-alive connection
+// while the next request queues.
 func (k *check) open() *rawhttp.Conn {
+	for _, c := range k.conns {
+		c.Close()
+	}
+	return k.dial()
+}
+
+// dial opens a connection without closing earlier ones (for requests sent side by side);
+// failing to connect fails the case.
+func (k *check) dial() *rawhttp.Conn {
 	c, err := rawhttp.Dial(target.addr, readTimeout)
 	if err != nil {
 		k.failf("could not connect to %s: %v", target.addr, err)
@@ -100,10 +133,10 @@ func (k *check) tryOn(c *rawhttp.Conn, r request) exchange {
 	deadline := time.Now().Add(timeout)
 	sent, err := c.Write(r.bytes(), deadline)
 	if err != nil {
-		return exchange{conn: c, err: fmt.Errorf("sending the request: %w", err)}
+		return exchange{conn: c, err: fmt.Errorf("sending the request: %w", err), timeout: timeout}
 	}
-	resp, err := c.ReadResponse(r.methodOrGet(), deadline)
-	return exchange{conn: c, resp: resp, sent: sent, err: err}
+	resp, err := c.ReadResponseUntil(r.methodOrGet(), deadline, r.until)
+	return exchange{conn: c, resp: resp, sent: sent, err: err, timeout: timeout}
 }
 
 // do is try for specs that need a complete response: anything less fails the case.
@@ -174,10 +207,14 @@ type record struct {
 	T       float64 `json:"t"`
 }
 
-// needProbeDir skips cases that can only be judged from what the probe records inside the server.
+// needProbeDir skips a case that can only be judged from what the probe records inside the
+// server when there is no side channel, or the probe cannot use it.
 func (k *check) needProbeDir() {
 	if target.probeDir == "" {
 		k.skipf("WSGISPEC_PROBE_DIR is not set, and this case is judged by what the probe records inside the server")
+	}
+	if target.sideChannel != "" {
+		k.skipf("%s", target.sideChannel)
 	}
 }
 
@@ -270,10 +307,16 @@ func (v pyValue) bytes() ([]byte, bool) {
 	return b, err == nil
 }
 
-// String renders the value for messages: a str as its latin-1 bytes, Go-quoted.
+// quoteBytes renders bytes in double quotes with every byte outside printable ASCII as \xHH,
+// so that two byte strings which would print as the same characters look different.
+func quoteBytes(s string) string {
+	return `"` + strings.ReplaceAll(rawhttp.Escape([]byte(s)), `"`, `\"`) + `"`
+}
+
+// String renders the value for messages: a str as its latin-1 bytes.
 func (v pyValue) String() string {
 	if b, ok := v.bytes(); ok {
-		return strconv.Quote(string(b))
+		return quoteBytes(string(b))
 	}
 	switch {
 	case v.IsStr:
@@ -302,6 +345,8 @@ type environDump struct {
 	EnvironType     string             `json:"environ_type"`
 	CalledByKeyword bool               `json:"called_by_keyword"`
 	Pid             int                `json:"pid"`
+	ProbeDir        *string            `json:"probe_dir"` // as the probe sees it
+	ProbeDirOK      bool               `json:"probe_dir_writable"`
 	Environ         map[string]pyValue `json:"environ"`
 }
 

@@ -22,7 +22,7 @@ type raisedAnswer struct {
 // else (the call accepted, a broken or missing response) means the server did not raise when
 // called.
 func (k *check) rejected(try string) (raised bool, outcome string) {
-	x := k.try(request{path: probePath("/start-response", "try", try), timeout: 1500 * time.Millisecond})
+	x := k.try(request{path: probePath("/start-response", "try", try), timeout: time.Second, until: untilHas("}")})
 	if x.err != nil {
 		return false, try + ": not raised when called (then " + x.problem() + ")"
 	}
@@ -56,7 +56,7 @@ func (k *check) judgeAll(tries []string) {
 var _ = Describe("start_response", func() {
 	caseSpec("start_response.returns-write", func(k *check) {
 		k.expect("callable(start_response(status, headers)) is True")
-		x := k.do(request{path: probePath("/start-response", "try", "returns-write")})
+		x := k.do(request{path: probePath("/start-response", "try", "returns-write"), until: untilHas("}")})
 		var a raisedAnswer
 		k.probeJSON(x, &a)
 		if !a.Callable {
@@ -67,7 +67,7 @@ var _ = Describe("start_response", func() {
 
 	caseSpec("start_response.lazy-call", func(k *check) {
 		k.expect("200 with X-Probe-Lazy: yes and the body, when start_response is first called inside the iterable's first next()")
-		x := k.do(request{path: probePath("/stream", "lazy", "1", "h", "Content-Type: text/plain", "h", "X-Probe-Lazy: yes", "iter", "yield:lazy body")})
+		x := k.do(request{path: probePath("/stream", "lazy", "1", "h", "Content-Type: text/plain", "h", "X-Probe-Lazy: yes", "iter", "yield:lazy body"), until: untilHas("lazy body")})
 		if x.resp.Status != 200 || x.resp.Header.Get("X-Probe-Lazy") != "yes" || string(x.resp.Body) != "lazy body" {
 			k.failf("%q, X-Probe-Lazy %q, body %q", x.resp.StatusLine, x.resp.Header.Get("X-Probe-Lazy"), clip(x.resp.Body))
 		}
@@ -76,7 +76,7 @@ var _ = Describe("start_response", func() {
 
 	caseSpec("start_response.second-call-raises", func(k *check) {
 		k.expect("the second start_response call (without exc_info) raises")
-		x := k.do(request{path: probePath("/start-response", "try", "second-call")})
+		x := k.do(request{path: probePath("/start-response", "try", "second-call"), until: untilHas("}")})
 		var a raisedAnswer
 		if !jsonInto(x.resp.Body, &a) {
 			k.failf("%q with body %q", x.resp.StatusLine, clip(x.resp.Body))
@@ -104,7 +104,7 @@ var _ = Describe("start_response", func() {
 
 	caseSpec("start_response.adds-date", func(k *check) {
 		k.expect("a valid Date header on a response whose application sent only Content-Type")
-		x := k.do(request{path: probePath("/stream", "h", "Content-Type: text/plain", "iter", "yield:no date from the app")})
+		x := k.do(request{path: probePath("/stream", "h", "Content-Type: text/plain", "iter", "yield:no date from the app"), until: untilHead})
 		date := x.resp.Header.Get("Date")
 		if _, err := http.ParseTime(date); err != nil {
 			k.failf("Date %q (%v)", date, err)

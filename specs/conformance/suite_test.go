@@ -6,10 +6,12 @@
 package conformance
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -32,6 +34,9 @@ type targetEnv struct {
 	probeDir string // WSGISPEC_PROBE_DIR: where the probe records what only the server sees
 	server   string // WSGISPEC_SERVER, for messages
 	problem  string // why WSGISPEC_TARGET is unusable, when it is set but wrong
+	// sideChannel says why the probe cannot record into probeDir, when it cannot; the cases
+	// that need the records then skip with that reason.
+	sideChannel string
 }
 
 func readTarget() targetEnv {
@@ -62,20 +67,73 @@ func readTarget() targetEnv {
 }
 
 var _ = BeforeEach(func() {
-	if target.problem != "" {
-		Fail(target.problem)
-	}
-	if target.addr == "" {
+	if target.addr == "" && target.problem == "" {
 		Skip("WSGISPEC_TARGET is not set: run the suite through `wsgispec conform`, or point WSGISPEC_TARGET at a server running pyapps/probe")
 	}
+	targetOnce.Do(func() { target.problem = checkTarget() })
+	if target.problem != "" {
+		// No case can be judged: abort, so that every case reports this one reason as an error.
+		AbortSuite(target.problem)
+	}
 })
+
+var targetOnce sync.Once
+
+// checkTarget asks the target once for the probe's /environ, so that a wrong URL, a server not
+// running the probe or a wrong WSGISPEC_SCRIPT_NAME stops the run with one clear reason rather
+// than failing each case with its own puzzling one.
+func checkTarget() string {
+	if target.problem != "" {
+		return target.problem
+	}
+	where := fmt.Sprintf("WSGISPEC_TARGET=%s WSGISPEC_SCRIPT_NAME=%q", target.addr, target.mount)
+	req := rawhttp.Request{Method: "GET", Target: target.mount + "/environ", Header: rawhttp.Header{{Name: "Host", Value: target.addr}}}
+	c, resp, err := rawhttp.Exchange(target.addr, req.Bytes(), "GET", time.Now().Add(readTimeout))
+	if c != nil {
+		c.Close()
+	}
+	if err != nil {
+		return fmt.Sprintf("%s: GET %s/environ got no answer: %v", where, target.mount, err)
+	}
+	var d environDump
+	if resp.Status != 200 || json.Unmarshal(resp.Body, &d) != nil || d.Environ == nil {
+		return fmt.Sprintf("%s: GET %s/environ answered %q, not the probe app's environ (is pyapps/probe served there?)", where, target.mount, resp.StatusLine)
+	}
+	if got, _ := d.str("PATH_INFO"); got != "/environ" {
+		return fmt.Sprintf("%s: GET %s/environ reached the probe with %s and %s: the server mounts it elsewhere", where, target.mount, d.show("SCRIPT_NAME"), d.show("PATH_INFO"))
+	}
+	target.sideChannel = checkSideChannel(d)
+	return ""
+}
+
+// checkSideChannel compares the probe's side-channel directory with WSGISPEC_PROBE_DIR.
+func checkSideChannel(d environDump) string {
+	if target.probeDir == "" {
+		return ""
+	}
+	fix := fmt.Sprintf("start the server with WSGISPEC_PROBE_DIR=%s in its environment (mod_wsgi: SetEnv), on a directory its user can write", target.probeDir)
+	switch mine, err := os.Stat(target.probeDir); {
+	case err != nil:
+		return fmt.Sprintf("WSGISPEC_PROBE_DIR=%s: %v", target.probeDir, err)
+	case d.ProbeDir == nil:
+		return "the probe sees no WSGISPEC_PROBE_DIR, so it cannot record what happens inside the server: " + fix
+	case !d.ProbeDirOK:
+		return fmt.Sprintf("the probe cannot write to its WSGISPEC_PROBE_DIR %s: %s", *d.ProbeDir, fix)
+	default:
+		theirs, err := os.Stat(*d.ProbeDir)
+		if err != nil || !os.SameFile(mine, theirs) {
+			return fmt.Sprintf("the probe records into %s, but WSGISPEC_PROBE_DIR here is %s: %s", *d.ProbeDir, target.probeDir, fix)
+		}
+	}
+	return ""
+}
 
 // Every spec gets its own deadline so that a server that hangs fails that case and the suite
 // goes on. Client reads use shorter deadlines than the spec's, so a spec normally ends by itself
 // with a precise message; the short grace period bounds the rare case where it does not.
 const (
 	specTimeout = 20 * time.Second
-	readTimeout = 5 * time.Second
+	readTimeout = 3 * time.Second
 	gracePeriod = 2 * time.Second
 )
 

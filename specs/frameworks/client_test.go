@@ -18,15 +18,16 @@ import (
 	"github.com/wsgispec/wsgispec/specs/frameworks"
 )
 
-// httpClient is shared by every step; sized for the 50 concurrent requests of concurrency.creates.
-var httpClient = &http.Client{
-	Timeout: 60 * time.Second,
-	Transport: &http.Transport{
-		MaxIdleConns:        100,
-		MaxIdleConnsPerHost: 100,
-		IdleConnTimeout:     30 * time.Second,
-	},
-}
+const requestTimeout = 60 * time.Second
+
+// httpClient makes the steps' requests, one at a time, on a kept-alive connection.
+var httpClient = &http.Client{Timeout: requestTimeout}
+
+// burstClient makes the requests of concurrency.creates, each on a connection of its own, closed
+// after the answer. Kept-alive connections would measure something else: a preforking server
+// whose workers each wait on an idle kept-alive connection until it times out (uWSGI's
+// --http11-socket does) serves a burst of new connections only a few seconds at a time.
+var burstClient = &http.Client{Timeout: requestTimeout, Transport: &http.Transport{DisableKeepAlives: true}}
 
 const (
 	excerptLimit    = 300       // bytes of a body shown in a message or transcript line
@@ -104,9 +105,13 @@ func newClient(step frameworks.Step) *client {
 	return &client{step: step, base: env.Target + env.ScriptName}
 }
 
-// send makes a request and records it. body nil sends no body; a []byte is sent as is, anything
-// else as its JSON encoding.
+// send makes a request with httpClient and records it. body nil sends no body; a []byte is sent
+// as is, anything else as its JSON encoding.
 func (c *client) send(method, path string, body any) *exchange {
+	return c.sendWith(httpClient, method, path, body)
+}
+
+func (c *client) sendWith(hc *http.Client, method, path string, body any) *exchange {
 	ex := &exchange{Method: method, URL: c.base + path}
 	var reader io.Reader
 	switch b := body.(type) {
@@ -126,7 +131,7 @@ func (c *client) send(method, path string, body any) *exchange {
 	if reader != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	resp, err := httpClient.Do(req)
+	resp, err := hc.Do(req)
 	if err == nil {
 		ex.Status, ex.Header = resp.StatusCode, resp.Header
 		ex.Body, err = io.ReadAll(resp.Body)

@@ -77,7 +77,7 @@ var _ = Describe("load", func() {
 				defer wg.Done()
 				defer GinkgoRecover()
 				<-start
-				exchanges[i] = c.send("POST", "/posts", map[string]any{"title": unique(fmt.Sprintf("concurrent %d", i)), "content": "c"})
+				exchanges[i] = c.sendWith(burstClient, "POST", "/posts", map[string]any{"title": unique(fmt.Sprintf("concurrent %d", i)), "content": "c"})
 			}()
 		}
 		close(start) // all at once

@@ -111,15 +111,33 @@ func TestChunkedWithExtensionAndTrailer(t *testing.T) {
 }
 
 func TestCloseDelimitedAndHead(t *testing.T) {
-	addr, _ := serve(t, true, step{write: "HTTP/1.0 200 OK\r\n\r\nall of it"})
+	addr, _ := serve(t, true, step{write: "HTTP/1.0 200 OK\r\n\r\nall of it"}, step{pause: 200 * time.Millisecond})
 	_, resp, err := exchange(t, addr, "GET")
 	if err != nil || string(resp.Body) != "all of it" || resp.Framing != CloseDelimited || !resp.Complete {
 		t.Errorf("close-delimited: %+v, %v", resp, err)
+	}
+	if late := resp.EndAt.Sub(resp.ArrivalOfBody(len(resp.Body) - 1)); late < 150*time.Millisecond {
+		t.Errorf("end of a body closed 200ms after its last byte seen %v after it", late)
 	}
 	addr, _ = serve(t, false, step{write: "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n"})
 	_, resp, err = exchange(t, addr, "HEAD")
 	if err != nil || len(resp.Body) != 0 || resp.Framing != NoBody {
 		t.Errorf("HEAD: %+v, %v", resp, err)
+	}
+}
+
+func TestReadUntilStopsEarly(t *testing.T) {
+	// A close-delimited body whose server keeps the connection open: only "until" ends the read.
+	addr, _ := serve(t, false, step{write: "HTTP/1.1 200 OK\r\n\r\nfirst"}, step{pause: 50 * time.Millisecond, write: " second"})
+	c, err := Dial(addr, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.Write(Request{Method: "GET", Target: "/"}.Bytes(), time.Now().Add(time.Second))
+	resp, err := c.ReadResponseUntil("GET", time.Now().Add(2*time.Second), func(b []byte) bool { return bytes.HasSuffix(b, []byte("second")) })
+	if err != nil || string(resp.Body) != "first second" || resp.Complete {
+		t.Errorf("body %q complete %v err %v; want the two parts, incomplete, no error", resp.Body, resp.Complete, err)
 	}
 }
 
@@ -150,8 +168,8 @@ func TestArrivalTimes(t *testing.T) {
 	if gap := second.Sub(first); gap < 250*time.Millisecond {
 		t.Errorf("second arrived %v after first, want about 300ms", gap)
 	}
-	if resp.HeadAt.After(first) || resp.Start.After(resp.HeadAt) {
-		t.Errorf("start %v, head %v, first body byte %v out of order", resp.Start, resp.HeadAt, first)
+	if resp.HeadAt.After(first) || resp.Start.After(resp.HeadAt) || resp.EndAt.Before(second) {
+		t.Errorf("start %v, head %v, first body byte %v, end %v out of order", resp.Start, resp.HeadAt, first, resp.EndAt)
 	}
 }
 

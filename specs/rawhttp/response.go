@@ -86,7 +86,10 @@ type Response struct {
 	Complete bool
 	Start    time.Time // arrival of the status line's first byte
 	HeadAt   time.Time // arrival of the header section's last byte
-	conn     *Conn
+	// EndAt is when the client knew the body had ended: the arrival of its last byte, or for a
+	// close-delimited body the moment the end of stream was read.
+	EndAt time.Time
+	conn  *Conn
 }
 
 // ArrivalOfBody returns when the body byte at index i was read from the socket.
@@ -166,12 +169,24 @@ func (c *Conn) ReadHead(deadline time.Time) (*Response, error) {
 	return r, nil
 }
 
+// errEnough stops reading a body once the caller's condition holds.
+var errEnough = errors.New("enough of the body")
+
 // ReadResponse reads the next response to a request made with method (HEAD responses have no
 // body), collecting any 1xx interim responses before it. On an error it returns what it parsed
 // so far; a timeout wraps os.ErrDeadlineExceeded, a connection closed mid-message
 // io.ErrUnexpectedEOF, a syntax error ErrMalformed, a connection closed before the response
 // began io.EOF.
 func (c *Conn) ReadResponse(method string, deadline time.Time) (*Response, error) {
+	return c.ReadResponseUntil(method, deadline, nil)
+}
+
+// ReadResponseUntil is ReadResponse that stops reading the body as soon as enough(body so far)
+// is true, without error (Complete then stays false unless the body also ended); enough(nil)
+// true means the head alone is enough. It is for
+// checks about what the body holds and when it arrived, which need not wait for how the body
+// ends: a close-delimited body ends only when the server closes the connection.
+func (c *Conn) ReadResponseUntil(method string, deadline time.Time, enough func(body []byte) bool) (*Response, error) {
 	var interim []*Response
 	for {
 		r, err := c.ReadHead(deadline)
@@ -188,7 +203,7 @@ func (c *Conn) ReadResponse(method string, deadline time.Time) (*Response, error
 			interim = append(interim, r)
 			continue
 		}
-		if err := c.readBody(r, method); err != nil {
+		if err := c.readBody(r, method, enough); err != nil && !errors.Is(err, errEnough) {
 			return r, err
 		}
 		return r, nil
@@ -247,29 +262,32 @@ func (c *Conn) readLine(start int64) (string, error) {
 	return string(line), nil
 }
 
-func (c *Conn) readBody(r *Response, method string) error {
+func (c *Conn) readBody(r *Response, method string, enough func([]byte) bool) error {
+	if enough != nil && enough(nil) {
+		return errEnough // the caller needs only the head
+	}
 	switch {
 	case method == "HEAD" || r.Status < 200 || r.Status == 204 || r.Status == 304:
-		r.Framing, r.Complete = NoBody, true
+		r.Framing, r.Complete, r.EndAt = NoBody, true, r.HeadAt
 		return nil
 	case r.Header.Has("Transfer-Encoding"):
 		codings := strings.Split(strings.Join(r.Header.Values("Transfer-Encoding"), ","), ",")
 		if strings.EqualFold(strings.TrimSpace(codings[len(codings)-1]), "chunked") {
 			r.Framing = Chunked
-			return c.readChunked(r)
+			return c.readChunked(r, enough)
 		}
 		r.Framing = CloseDelimited
-		return c.readUntilClose(r)
+		return c.readUntilClose(r, enough)
 	case r.Header.Has("Content-Length"):
 		n, err := contentLength(r.Header.Values("Content-Length"))
 		if err != nil {
 			return err
 		}
 		r.Framing = ContentLength
-		return c.readN(r, n)
+		return c.readN(r, n, enough)
 	default:
 		r.Framing = CloseDelimited
-		return c.readUntilClose(r)
+		return c.readUntilClose(r, enough)
 	}
 }
 
@@ -293,8 +311,8 @@ func contentLength(values []string) (int64, error) {
 }
 
 // readInto appends up to max bytes (all that is buffered, or one socket read) to r's body as
-// one piece.
-func (c *Conn) readInto(r *Response, max int64) (int, error) {
+// one piece. It returns errEnough when enough is satisfied by the body so far.
+func (c *Conn) readInto(r *Response, max int64, enough func([]byte) bool) (int, error) {
 	buf := make([]byte, min(max, 256<<10))
 	off := c.consumed
 	n, err := c.br.Read(buf)
@@ -302,27 +320,36 @@ func (c *Conn) readInto(r *Response, max int64) (int, error) {
 		c.consumed += int64(n)
 		r.Body = append(r.Body, buf[:n]...)
 		r.Pieces = append(r.Pieces, Piece{At: c.ArrivalOf(off), Data: buf[:n:n], offset: off})
+		if enough != nil && enough(r.Body) {
+			return n, errEnough
+		}
 	}
 	return n, err
 }
 
-func (c *Conn) readN(r *Response, n int64) error {
+func (c *Conn) readN(r *Response, n int64, enough func([]byte) bool) error {
 	for remaining := n; remaining > 0; {
-		got, err := c.readInto(r, remaining)
+		got, err := c.readInto(r, remaining, enough)
 		remaining -= int64(got)
+		if remaining > 0 && errors.Is(err, errEnough) {
+			return err
+		}
 		if remaining > 0 && err != nil {
 			return bodyError(err, fmt.Sprintf("after %d of %d Content-Length bytes", n-remaining, n))
 		}
 	}
-	r.Complete = true
+	r.Complete, r.EndAt = true, c.ArrivalOf(c.consumed-1)
 	return nil
 }
 
-func (c *Conn) readUntilClose(r *Response) error {
+func (c *Conn) readUntilClose(r *Response, enough func([]byte) bool) error {
 	for {
-		_, err := c.readInto(r, 1<<30)
+		_, err := c.readInto(r, 1<<30, enough)
+		if errors.Is(err, errEnough) {
+			return err
+		}
 		if errors.Is(err, io.EOF) {
-			r.Complete = true
+			r.Complete, r.EndAt = true, time.Now()
 			return nil
 		}
 		if err != nil {
@@ -331,7 +358,7 @@ func (c *Conn) readUntilClose(r *Response) error {
 	}
 }
 
-func (c *Conn) readChunked(r *Response) error {
+func (c *Conn) readChunked(r *Response, enough func([]byte) bool) error {
 	for {
 		line, err := c.readLine(c.consumed)
 		if err != nil {
@@ -346,8 +373,11 @@ func (c *Conn) readChunked(r *Response) error {
 			break
 		}
 		for remaining := size; remaining > 0; {
-			got, err := c.readInto(r, remaining)
+			got, err := c.readInto(r, remaining, enough)
 			remaining -= int64(got)
+			if errors.Is(err, errEnough) {
+				return err
+			}
 			if remaining > 0 && err != nil {
 				return bodyError(err, fmt.Sprintf("inside a chunk of %d bytes", size))
 			}
@@ -367,7 +397,7 @@ func (c *Conn) readChunked(r *Response) error {
 			return bodyError(err, "reading the trailer section")
 		}
 		if line == "" {
-			r.Complete = true
+			r.Complete, r.EndAt = true, c.ArrivalOf(c.consumed-1)
 			return nil
 		}
 		f, err := parseField(line)
