@@ -46,9 +46,11 @@ deps:
 build:
 	@mkdir -p bin
 	$(GO) build -ldflags '$(LDFLAGS)' -o bin/wsgispec ./cmd/wsgispec
-	@for suite in $$(ls -d specs/*/ 2>/dev/null); do \
-	  name=$$(basename $$suite); \
-	  ls $$suite*_test.go >/dev/null 2>&1 && $(GO) test -c -o bin/wsgispec-$$name.test ./$$suite || true; \
+	@# Every Ginkgo suite under specs/ (a directory with a suite_test.go) becomes a test binary
+	@# that wsgispec runs: bin/wsgispec-<suite>.test.
+	@for suite in specs/*/suite_test.go; do \
+	  dir=$$(dirname $$suite); \
+	  $(GO) test -c -o bin/wsgispec-$$(basename $$dir).test ./$$dir || exit 1; \
 	done
 
 # Integration tests find the built binaries through WSGISPEC_BIN; without it they skip.
@@ -59,8 +61,12 @@ test: deps build
 run: deps build
 	./scripts/run-main-job
 
+# The standard comparison: the reference, the gateway and the installed peers, then the HTML page.
 bench: deps build
-	./bin/wsgispec bench --server reference,gateway,gunicorn,uwsgi,waitress --scenario hello,json,echo,stream,flask-read --history results/history --json results/bench.json
+	@mkdir -p results
+	./bin/wsgispec bench --server reference,gateway,gunicorn,uwsgi,waitress --scenario hello,json,echo,stream,flask-read \
+	  --history results/history --json results/bench.json --benchfmt results/bench.txt
+	./bin/wsgispec report --in results --out reports/out --history results/history
 
 clean:
 	rm -rf bin reports/out results

@@ -35,6 +35,8 @@ type Server struct {
 	opt      Options
 	proxies  *allowList
 	tls      *tls.Config
+	// unregistered counts connections accepted but not yet registered with net/http.
+	unregistered sync.WaitGroup
 }
 
 // App is one mounted application.
@@ -126,6 +128,11 @@ func New(cfg Config, opt Options) (*Server, error) {
 		IdleTimeout:       cfg.Server.IdleTimeout.Duration,
 		MaxHeaderBytes:    cfg.Server.MaxHeaderBytes,
 		ErrorLog:          nil,
+		ConnState: func(c net.Conn, st http.ConnState) {
+			if st == http.StateNew {
+				s.unregistered.Done()
+			}
+		},
 		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
 			cc := c.(*countingConn)
 			_, isTLS := cc.Conn.(*tls.Conn)
@@ -250,10 +257,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // Serve accepts connections on ln until Shutdown.
 func (s *Server) Serve(ln net.Listener) error {
-	ln = countingListener{ln}
 	if s.tls != nil {
-		ln = countingListener{tls.NewListener(ln.(countingListener).Listener, s.tls)}
+		ln = tls.NewListener(ln, s.tls)
 	}
+	ln = countingListener{ln, &s.unregistered}
 	err := s.http.Serve(ln)
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil
@@ -266,14 +273,25 @@ func (s *Server) Serve(ln net.Listener) error {
 func (s *Server) Shutdown(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.Server.ShutdownTimeout.Duration)
 	defer cancel()
-	err := s.http.Shutdown(ctx)
+	err := s.Drain(ctx)
 	s.Close()
 	return err
 }
 
 // Drain stops accepting and waits, until ctx ends, for the requests in flight; it does not touch
 // Python, so it is safe while a Python thread is stuck.
-func (s *Server) Drain(ctx context.Context) error { return s.http.Shutdown(ctx) }
+//
+// net/http's Shutdown can return while a connection it has just accepted is not yet registered
+// with it; that connection would be cut when the process exits, and a client sent to this
+// worker in its last instant would see an empty reply. So once Shutdown returns, Drain waits
+// for every accepted connection to be registered and shuts down again, which waits for them.
+func (s *Server) Drain(ctx context.Context) error {
+	if err := s.http.Shutdown(ctx); err != nil {
+		return err
+	}
+	s.unregistered.Wait()
+	return s.http.Shutdown(ctx)
+}
 
 // Close unloads the apps and closes the log.
 func (s *Server) Close() {

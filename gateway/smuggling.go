@@ -3,6 +3,7 @@ package gateway
 import (
 	"bytes"
 	"net"
+	"sync"
 	"sync/atomic"
 )
 
@@ -66,13 +67,18 @@ func (c *countingConn) smuggled(declared int, chunked bool) bool {
 	return chunked && c.seen.Load() > c.used
 }
 
-// countingListener hands out countingConns.
-type countingListener struct{ net.Listener }
+// countingListener hands out countingConns. It also counts connections accepted but not yet
+// known to net/http (see Server.Shutdown).
+type countingListener struct {
+	net.Listener
+	unregistered *sync.WaitGroup
+}
 
 func (l countingListener) Accept() (net.Conn, error) {
 	c, err := l.Listener.Accept()
 	if err != nil {
 		return nil, err
 	}
+	l.unregistered.Add(1)
 	return &countingConn{Conn: c}, nil
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"os/exec"
 	"os/signal"
 	"strconv"
 	"sync"
@@ -47,8 +46,8 @@ func WorkerListener() (ln net.Listener, ready func(), ok bool, err error) {
 type Supervisor struct {
 	Listener *net.TCPListener
 	Workers  int
-	// Command builds the command line of a worker (this program re-executed).
-	Command func() *exec.Cmd
+	// Argv is the command line of a worker: this program re-executed with its own arguments.
+	Argv []string
 	// Grace is how long a stopping worker gets to finish its requests before it is killed.
 	Grace time.Duration
 	Log   *Log
@@ -60,7 +59,8 @@ type Supervisor struct {
 
 type worker struct {
 	slot    int
-	cmd     *exec.Cmd
+	proc    *os.Process
+	state   *os.ProcessState
 	started time.Time
 	retired bool // asked to stop (reload or shutdown): its exit is expected
 	done    chan struct{}
@@ -71,6 +71,10 @@ type worker struct {
 func (s *Supervisor) Run(ctx context.Context) error {
 	s.workers = map[int]*worker{}
 	s.exited = make(chan *worker, s.Workers*2)
+	// Before any worker answers: a HUP that came before this would end the supervisor.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	for i := 0; i < s.Workers; i++ {
 		if _, err := s.start(i); err != nil {
 			s.stopAll()
@@ -78,9 +82,6 @@ func (s *Supervisor) Run(ctx context.Context) error {
 		}
 	}
 	s.Log.Infof("supervisor: %d workers serving on %s", s.Workers, s.Listener.Addr())
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
 	crashes := 0
 	for {
 		select {
@@ -98,7 +99,7 @@ func (s *Supervisor) Run(ctx context.Context) error {
 			if w.retired {
 				continue
 			}
-			s.Log.Errorf("supervisor: worker %d (pid %d) exited: %v; starting a new one", w.slot, w.cmd.Process.Pid, w.cmd.ProcessState)
+			s.Log.Errorf("supervisor: worker %d (pid %d) exited: %v; starting a new one", w.slot, w.proc.Pid, w.state)
 			if time.Since(w.started) < 2*time.Second {
 				crashes++
 			} else {
@@ -117,31 +118,39 @@ func (s *Supervisor) Run(ctx context.Context) error {
 }
 
 // start launches a worker into slot and waits until it has loaded its apps.
+//
+// The worker is started with syscall.ForkExec and the listener's own descriptor rather than
+// through os/exec: os/exec would pass an *os.File, and taking its descriptor switches it to
+// blocking mode. Blocking mode belongs to the socket, shared by every worker, so the running
+// workers' accept calls would then block in the kernel, where closing the listener cannot reach
+// them, and their graceful stop would hang.
 func (s *Supervisor) start(slot int) (*worker, error) {
-	lf, err := s.Listener.File()
-	if err != nil {
-		return nil, err
-	}
-	defer lf.Close()
 	readR, readW, err := os.Pipe()
 	if err != nil {
 		return nil, err
 	}
 	defer readR.Close()
-	cmd := s.Command()
-	cmd.Env = append(os.Environ(), envWorker+"="+strconv.Itoa(slot))
-	cmd.ExtraFiles = []*os.File{lf, readW}
-	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
-	// A worker must not outlive its supervisor, even one that was killed.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
-	if err := cmd.Start(); err != nil {
+	var lfd uintptr
+	rc, err := s.Listener.SyscallConn()
+	if err != nil {
 		readW.Close()
 		return nil, err
 	}
+	rc.Control(func(fd uintptr) { lfd = fd })
+	pid, err := syscall.ForkExec(s.Argv[0], s.Argv, &syscall.ProcAttr{
+		Env:   append(os.Environ(), envWorker+"="+strconv.Itoa(slot)),
+		Files: []uintptr{0, 1, 2, lfd, readW.Fd()},
+		// A worker must not outlive its supervisor, even one that was killed.
+		Sys: &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM},
+	})
 	readW.Close()
-	w := &worker{slot: slot, cmd: cmd, started: time.Now(), done: make(chan struct{})}
+	if err != nil {
+		return nil, fmt.Errorf("starting worker %d: %w", slot, err)
+	}
+	proc, _ := os.FindProcess(pid)
+	w := &worker{slot: slot, proc: proc, started: time.Now(), done: make(chan struct{})}
 	go func() {
-		cmd.Wait()
+		w.state, _ = proc.Wait()
 		close(w.done)
 		s.exited <- w
 	}()
@@ -152,12 +161,12 @@ func (s *Supervisor) start(slot int) (*worker, error) {
 	select {
 	case <-w.done:
 		w.retired = true
-		return nil, fmt.Errorf("worker %d exited while starting: %v", slot, cmd.ProcessState)
+		return nil, fmt.Errorf("worker %d exited while starting: %v", slot, w.state)
 	default:
 	}
 	if time.Since(w.started) >= readyTimeout {
 		w.retired = true
-		cmd.Process.Kill()
+		proc.Kill()
 		return nil, fmt.Errorf("worker %d did not load its apps within %s", slot, readyTimeout)
 	}
 	s.mu.Lock()
@@ -183,12 +192,12 @@ func (s *Supervisor) replace(slot int) error {
 
 func (s *Supervisor) retire(w *worker) {
 	w.retired = true
-	w.cmd.Process.Signal(syscall.SIGTERM)
+	w.proc.Signal(syscall.SIGTERM)
 	select {
 	case <-w.done:
 	case <-time.After(s.Grace):
 		s.Log.Errorf("supervisor: worker %d did not stop within %s; killed", w.slot, s.Grace)
-		w.cmd.Process.Kill()
+		w.proc.Kill()
 		<-w.done
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"os/exec"
 	"os/signal"
 	"strconv"
 	"strings"
@@ -129,7 +128,7 @@ func runSupervisor(ctx context.Context, cfg *gateway.Config) int {
 	sup := &gateway.Supervisor{
 		Listener: l.(*net.TCPListener),
 		Workers:  cfg.Server.Workers,
-		Command:  func() *exec.Cmd { return exec.Command(exe, os.Args[1:]...) },
+		Argv:     append([]string{exe}, os.Args[1:]...),
 		Grace:    cfg.Server.ShutdownTimeout.Duration + 5e9,
 		Log:      log,
 	}

@@ -2,9 +2,9 @@
 
 import asyncio
 import http.client
+import importlib.util
 import io
 import os
-import sys
 import threading
 import unittest
 import warnings
@@ -470,6 +470,62 @@ class LifespanTest(unittest.TestCase):
         self.assertEqual((start.status, body), ("200 OK", b"no lifespan"))
         adapter.shutdown()
 
+    def test_shutdown_ends_every_thread_and_later_requests_fail(self):
+        @http_only
+        async def app(scope, receive, send):
+            # Work in the loop's default executor, as Starlette's run_in_threadpool does in anyio's.
+            await asyncio.get_running_loop().run_in_executor(None, sum, [1, 2])
+            await respond()(scope, receive, send)
+
+        before = set(threading.enumerate())
+        adapter = ASGIAdapter(app)
+        call(adapter, make_environ())
+        self.assertGreater(len(set(threading.enumerate()) - before), 0)
+        adapter.shutdown()
+        self.assertEqual(set(threading.enumerate()) - before, set(), "threads left after shutdown()")
+        with self.assertRaisesRegex(RuntimeError, "shut down"):
+            adapter(make_environ(), StartResponse())
+        adapter.shutdown()
+
+    def test_shutdown_cancels_requests_still_running(self):
+        started = threading.Event()
+        events = []
+
+        @http_only
+        async def app(scope, receive, send):
+            started.set()
+            try:
+                await asyncio.sleep(60)
+            except asyncio.CancelledError:
+                events.append("cancelled")
+                raise
+
+        adapter = ASGIAdapter(app)
+        answers = []
+        worker = threading.Thread(target=lambda: answers.append(call(adapter, make_environ())[0].status))
+        worker.start()
+        self.assertTrue(started.wait(5))
+        adapter.shutdown()
+        worker.join(5)
+        self.assertEqual((events, answers), (["cancelled"], ["500 Internal Server Error"]))
+
+    @unittest.skipUnless(importlib.util.find_spec("anyio"), "needs anyio")
+    def test_anyio_worker_threads_serve_many_requests(self):
+        import anyio.to_thread
+
+        workers = set()
+
+        @http_only
+        async def app(scope, receive, send):
+            workers.add(await anyio.to_thread.run_sync(threading.get_ident))
+            await respond()(scope, receive, send)
+
+        adapter = ASGIAdapter(app)
+        for _ in range(3):
+            call(adapter, make_environ())
+        adapter.shutdown()
+        self.assertEqual(len(workers), 1, "anyio started a worker thread per request")
+
     def test_startup_timeout(self):
         async def app(scope, receive, send):
             await receive()
@@ -578,4 +634,4 @@ class _Closing:
 
 
 if __name__ == "__main__":
-    sys.exit(unittest.main())
+    unittest.main()

@@ -11,11 +11,11 @@ app sends it. All WSGI-side I/O therefore happens in the thread the server calle
 servers whose ``wsgi.input`` or ``start_response`` are not thread-safe (gevent, embedded gateways)
 require.
 
-Lifespan: ``startup()`` runs the app's ``lifespan.startup`` handshake (a server embedding the
-adapter calls it when it loads the app; otherwise the first request does), ``shutdown()`` runs
-``lifespan.shutdown`` (registered with ``atexit`` by ``startup()``). After ``os.fork()`` the child
-gets a fresh loop and runs its own startup, since threads do not survive a fork (uWSGI imports the
-app in its master and forks workers).
+Lifespan: ``startup()`` starts the loop and runs the app's ``lifespan.startup`` handshake (a
+server embedding the adapter calls it when it loads the app; otherwise the first request does);
+``shutdown()`` runs ``lifespan.shutdown`` and ends the loop's thread (registered with ``atexit`` by
+``startup()``). After ``os.fork()`` the child gets a fresh loop and runs its own startup, since
+threads do not survive a fork (uWSGI imports the app in its master and forks workers).
 """
 
 import asyncio
@@ -88,7 +88,7 @@ class ASGIAdapter:
     def _reset(self):
         # Also run in a forked child: the parent's loop thread and any lock it held are gone there.
         self._lock = threading.Lock()
-        self._loop = None
+        self._loop = None  # a _LoopThread once started
         self._phase = NEW
         self._failure = None
         self._lifespan = None
@@ -98,27 +98,23 @@ class ASGIAdapter:
         self.startup()
         return _Exchange(self, environ, start_response).respond()
 
-    def _ensure_loop(self):
-        if self._loop is None:
-            loop = asyncio.new_event_loop()
-            thread = threading.Thread(target=_run_loop, args=(loop,), name="wsgispec-asgi-loop", daemon=True)
-            thread.start()
-            self._loop = loop
-        return self._loop
-
     def startup(self):
-        """Sends lifespan.startup and waits for the app's answer. Idempotent.
+        """Starts the event loop and sends lifespan.startup, waiting for the app's answer. Idempotent.
 
         Raises RuntimeError with the app's message when it answers lifespan.startup.failed (and on
-        every later call, so a failed app never serves). An app that raises on the lifespan scope
-        before receiving anything does not support lifespan: it is served without it.
+        every later call, so a failed app never serves), and after shutdown(). An app that raises
+        on the lifespan scope before receiving anything does not support lifespan: it is served
+        without it.
         """
         with self._lock:
             if self._phase == FAILED:
                 raise RuntimeError(self._failure)
+            if self._phase == STOPPED:
+                raise RuntimeError("the ASGI app has been shut down")
             if self._phase != NEW:
                 return
-            loop = self._ensure_loop()
+            self._loop = _LoopThread()
+            loop = self._loop.loop
             session = _Lifespan(self, loop)
             pending = asyncio.run_coroutine_threadsafe(session.start(), loop)
             try:
@@ -135,21 +131,26 @@ class ASGIAdapter:
                 atexit.register(self._shutdown_at_exit)
 
     def shutdown(self):
-        """Sends lifespan.shutdown and waits for the answer (at most shutdown_timeout). Idempotent.
+        """Sends lifespan.shutdown and waits for the answer, then cancels whatever still runs on the
+        loop and ends the loop's thread, each within shutdown_timeout. Idempotent; requests after it
+        fail. Leaves no thread behind, so that an embedding server can end the interpreter.
 
         Raises RuntimeError when the app answers lifespan.shutdown.failed, raises, or times out.
         """
         with self._lock:
-            if self._phase != RUNNING:
-                return
-            self._phase = STOPPED
-            session, self._lifespan = self._lifespan, None
-            pending = asyncio.run_coroutine_threadsafe(session.stop(), self._loop)
-            try:
-                failure = pending.result(self.shutdown_timeout)
-            except TimeoutError:
-                self._loop.call_soon_threadsafe(session.cancel)
-                failure = f"ASGI lifespan shutdown did not complete within {self.shutdown_timeout:g} s"
+            phase, self._phase = self._phase, STOPPED
+            failure = None
+            if phase == RUNNING:
+                session, self._lifespan = self._lifespan, None
+                pending = asyncio.run_coroutine_threadsafe(session.stop(), self._loop.loop)
+                try:
+                    failure = pending.result(self.shutdown_timeout)
+                except TimeoutError:
+                    self._loop.loop.call_soon_threadsafe(session.cancel)
+                    failure = f"ASGI lifespan shutdown did not complete within {self.shutdown_timeout:g} s"
+            if self._loop is not None:
+                self._loop.stop(self.shutdown_timeout)
+                self._loop = None
             if failure is not None:
                 raise RuntimeError(failure)
 
@@ -160,9 +161,43 @@ class ASGIAdapter:
             log.error("%s", exc)
 
 
-def _run_loop(loop):
-    asyncio.set_event_loop(loop)
-    loop.run_forever()
+class _LoopThread:
+    """An event loop running in a daemon thread until stop()."""
+
+    def __init__(self):
+        self.loop = asyncio.new_event_loop()
+        self._finish = self.loop.create_future()
+        self._root = None
+        self.thread = threading.Thread(target=self._run, name="wsgispec-asgi-loop", daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        asyncio.set_event_loop(self.loop)
+        # run_until_complete() of a task lasting the loop's life, rather than run_forever(): anyio
+        # (Starlette's thread pool for plain `def` endpoints) takes that task as the root of all
+        # tasks and keeps its worker threads until it ends; otherwise each request's task is its
+        # own root, and each request starts a worker thread and stops it at the end.
+        self.loop.run_until_complete(self._serve())
+        self.loop.run_until_complete(self.loop.shutdown_asyncgens())
+        self.loop.run_until_complete(self.loop.shutdown_default_executor())
+        self.loop.close()
+
+    async def _serve(self):
+        self._root = asyncio.current_task()
+        await self._finish
+
+    def stop(self, timeout):
+        """Cancels every task still running, ends the loop and waits for its thread to end."""
+        asyncio.run_coroutine_threadsafe(self._wind_down(timeout), self.loop)
+        self.thread.join(timeout + 1)
+
+    async def _wind_down(self, timeout):
+        running = [t for t in asyncio.all_tasks() if t is not asyncio.current_task() and t is not self._root]
+        for task in running:
+            task.cancel()
+        if running:
+            await asyncio.wait(running, timeout=timeout)
+        self._finish.set_result(None)
 
 
 class _Lifespan:
@@ -190,7 +225,9 @@ class _Lifespan:
         if self.startup_reply.done():
             failure = self.startup_reply.result()
             return (FAILED, f"ASGI lifespan startup failed: {failure}") if failure is not None else (RUNNING, None)
-        error = None if self.task.cancelled() else self.task.exception()
+        if self.task.cancelled():  # by startup() on its timeout, which reports that
+            return FAILED, "ASGI lifespan startup was cancelled"
+        error = self.task.exception()
         if not self.received:
             log.info("ASGI app does not support lifespan (%r); serving without it", error)
         else:
@@ -315,7 +352,7 @@ class _Exchange:
 
     def __init__(self, adapter, environ, start_response):
         self.adapter = adapter
-        self.loop = adapter._loop
+        self.loop = adapter._loop.loop
         self.environ = environ
         self.start_response = start_response
         self.scope = http_scope(environ, adapter._state)

@@ -19,7 +19,7 @@ Routes (first segment of PATH_INFO):
                    header:<Name>:<value> (reports whether start_response raised)
   /exception       raises before calling start_response
   /file-wrapper    returns wsgi.file_wrapper over a real or file-like object
-  /concurrency     holds the request, reports pid and thread, for the multithread/multiprocess flags
+  /concurrency     holds the request, reports pid and OS thread, for the multithread/multiprocess flags
   /validated       an echo app wrapped in wsgiref.validate.validator
 """
 
@@ -495,7 +495,9 @@ def concurrency_route(environ, start_response):
         start_response,
         {
             "pid": os.getpid(),
-            "thread": threading.get_ident(),
+            # The OS thread: greenlets (gevent's monkey-patched threading gives each its own
+            # get_ident()) run interleaved on one thread, and are not what wsgi.multithread means.
+            "thread": threading.get_native_id(),
             "start": started,
             "end": time.time(),
             "multithread": bool(environ.get("wsgi.multithread")),

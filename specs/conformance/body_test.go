@@ -234,7 +234,7 @@ var _ = Describe("the response body", func() {
 				break
 			}
 			if strings.EqualFold(x.resp.Header.Get("Connection"), "close") || x.resp.Framing == rawhttp.CloseDelimited {
-				k.failf("the server ended the connection after %s (%s body, Connection: %q)", s.what, x.resp.Framing, x.resp.Header.Get("Connection"))
+				k.failf("the server ended the connection after %s (framing: %s, Connection: %q)", s.what, x.resp.Framing, x.resp.Header.Get("Connection"))
 			}
 		}
 		k.saw("all %d answered on one connection", len(steps))

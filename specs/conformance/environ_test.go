@@ -283,7 +283,7 @@ var _ = Describe("environ", func() {
 
 	Describe("truthful wsgi.multithread and wsgi.multiprocess", func() {
 		caseSpec("environ.multithread-truthful", func(k *check) {
-			k.expect("wsgi.multithread true in requests that ran at the same time in one process")
+			k.expect("wsgi.multithread true in requests that ran at the same time on different OS threads of one process")
 			seen, calls := concurrentCalls(k)
 			for _, a := range calls {
 				for _, b := range calls {
@@ -357,7 +357,7 @@ type probeCall struct {
 func (a probeCall) overlaps(b probeCall) bool { return a.Start < b.End && b.Start < a.End }
 
 // concurrentCalls sends four requests at once, each held 0.5 s by the probe, and returns what
-// they reported: which processes and threads ran them, and when.
+// they reported: which processes and OS threads ran them, and when.
 func concurrentCalls(k *check) (string, []probeCall) {
 	const n = 4
 	results := make([]exchange, n)

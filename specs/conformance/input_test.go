@@ -43,7 +43,11 @@ type inputAnswer struct {
 // readInput has the probe apply ops (comma-separated) to wsgi.input for the request r.
 func (k *check) readInput(r request, ops string) inputAnswer {
 	r.path = probePath("/input", "ops", ops)
-	x := k.do(r)
+	x := k.try(r)
+	if x.err != nil && x.resp == nil && isTimeout(x.err) {
+		k.failf("no response within %v: the application's %s never returned", x.timeout, strings.Join(opCalls(ops), ", then "))
+	}
+	k.completed(x)
 	var a inputAnswer
 	k.probeJSON(x, &a)
 	return a
@@ -94,6 +98,14 @@ func opCall(op string) string {
 		return "read(" + arg + ") until b\"\""
 	}
 	return name + "(" + arg + ")"
+}
+
+func opCalls(ops string) []string {
+	var calls []string
+	for _, op := range strings.Split(ops, ",") {
+		calls = append(calls, opCall(op))
+	}
+	return calls
 }
 
 func renderOps(a inputAnswer) string {

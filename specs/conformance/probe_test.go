@@ -83,7 +83,7 @@ func (x exchange) problem() string {
 	var reason string
 	switch {
 	case isTimeout(x.err) && x.resp == nil:
-		reason = fmt.Sprintf("nothing within %v: the application may be blocked, e.g. reading wsgi.input", x.timeout)
+		reason = fmt.Sprintf("nothing within %v", x.timeout)
 	case isTimeout(x.err):
 		reason = fmt.Sprintf("the response stopped for %v: %v", x.timeout, x.err)
 	case errors.Is(x.err, io.EOF):

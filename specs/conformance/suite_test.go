@@ -23,7 +23,17 @@ import (
 
 func TestConformance(t *testing.T) {
 	RunSpecs(t, "PEP 3333 conformance")
+	// Ginkgo built the whole spec tree (label filters apply after), so every caseSpec and
+	// caseEntry has run: each catalog case must have exactly one spec, whatever ran.
+	for _, c := range catalog.All() {
+		if n := declared[c.ID]; n != 1 {
+			t.Errorf("case %s has %d specs, want 1", c.ID, n)
+		}
+	}
 }
+
+// declared counts the specs declared per case ID.
+var declared = map[string]int{}
 
 // target is the server under test, read once from the environment the harness sets.
 var target = readTarget()
@@ -87,6 +97,9 @@ func checkTarget() string {
 		return target.problem
 	}
 	where := fmt.Sprintf("WSGISPEC_TARGET=%s WSGISPEC_SCRIPT_NAME=%q", target.addr, target.mount)
+	if target.server != "" {
+		where = target.server + " (" + where + ")"
+	}
 	req := rawhttp.Request{Method: "GET", Target: target.mount + "/environ", Header: rawhttp.Header{{Name: "Host", Value: target.addr}}}
 	c, resp, err := rawhttp.Exchange(target.addr, req.Bytes(), "GET", time.Now().Add(readTimeout))
 	if c != nil {
@@ -141,6 +154,7 @@ const (
 // with its ID, area and level, and body gets a check that carries the case's evidence.
 func caseSpec(id string, body func(k *check)) bool {
 	c := catalog.MustLookup(id)
+	declared[id]++
 	return It(specText(c), Label(c.Labels()...), SpecTimeout(specTimeout), GracePeriod(gracePeriod), func(ctx SpecContext) {
 		k := newCheck(c)
 		body(k)
@@ -151,6 +165,7 @@ func caseSpec(id string, body func(k *check)) bool {
 // SpecContext, the id and then args.
 func caseEntry(id string, args ...any) TableEntry {
 	c := catalog.MustLookup(id)
+	declared[id]++
 	return Entry(specText(c), append([]any{Label(c.Labels()...), SpecTimeout(specTimeout), GracePeriod(gracePeriod), id}, args...)...)
 }
 
@@ -204,8 +219,6 @@ func (k *check) report() {
 		replays = append(replays, c.Reproduce())
 	}
 	k.ev.Transcript = strings.Join(transcripts, "\n")
-	if k.ev.Reproduce == "" {
-		k.ev.Reproduce = strings.Join(replays, "\n")
-	}
+	k.ev.Reproduce = strings.Join(replays, "\n")
 	AddReportEntry(catalog.EvidenceEntry, k.ev)
 }

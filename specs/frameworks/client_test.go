@@ -2,6 +2,7 @@ package frameworks_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -18,7 +19,7 @@ import (
 	"github.com/wsgispec/wsgispec/specs/frameworks"
 )
 
-const requestTimeout = 60 * time.Second
+const requestTimeout = 30 * time.Second
 
 // httpClient makes the steps' requests, one at a time, on a kept-alive connection.
 var httpClient = &http.Client{Timeout: requestTimeout}
@@ -90,6 +91,7 @@ func excerpt(b []byte) string {
 // client makes one step's requests against the app and keeps the evidence the step reports: every
 // exchange (trimmed) and the expectation checked last, which is the failing one when a step fails.
 type client struct {
+	ctx      context.Context // the step's: cancelled when it times out
 	step     frameworks.Step
 	base     string
 	mu       sync.Mutex // concurrency.creates records from many goroutines
@@ -101,8 +103,8 @@ type client struct {
 	created  []int64 // posts to delete when the step ends
 }
 
-func newClient(step frameworks.Step) *client {
-	return &client{step: step, base: env.Target + env.ScriptName}
+func newClient(ctx context.Context, step frameworks.Step) *client {
+	return &client{ctx: ctx, step: step, base: env.Target + env.ScriptName}
 }
 
 // send makes a request with httpClient and records it. body nil sends no body; a []byte is sent
@@ -126,7 +128,7 @@ func (c *client) sendWith(hc *http.Client, method, path string, body any) *excha
 	if ex.RequestBody != nil {
 		reader = bytes.NewReader(ex.RequestBody)
 	}
-	req, err := http.NewRequest(method, ex.URL, reader)
+	req, err := http.NewRequestWithContext(c.ctx, method, ex.URL, reader)
 	Expect(err).NotTo(HaveOccurred(), "building the request")
 	if reader != nil {
 		req.Header.Set("Content-Type", "application/json")
@@ -233,11 +235,16 @@ func (c *client) evidence() catalog.Evidence {
 	return ev
 }
 
+// cleanupTimeout bounds the deletions after a step (which may have timed out itself).
+const cleanupTimeout = 30 * time.Second
+
 // cleanup deletes the posts the step created (their comments go with them). Best effort, not
 // recorded: a failure here would be reported by the steps that check deletion.
 func (c *client) cleanup() {
+	ctx, cancel := context.WithTimeout(context.Background(), cleanupTimeout)
+	defer cancel()
 	for _, id := range c.created {
-		req, err := http.NewRequest(http.MethodDelete, fmt.Sprintf("%s/posts/%d", c.base, id), nil)
+		req, err := http.NewRequestWithContext(ctx, http.MethodDelete, fmt.Sprintf("%s/posts/%d", c.base, id), nil)
 		if err != nil {
 			continue
 		}

@@ -5,6 +5,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -26,17 +27,34 @@ var env = struct {
 func TestFrameworks(t *testing.T) {
 	RegisterFailHandler(Fail)
 	RunSpecs(t, "wsgispec framework contract")
+	// The harness reports every step of frameworks.Steps; one without a spec would never run.
+	for _, s := range frameworks.Steps {
+		if !declared[s.Name] {
+			t.Errorf("step %s (%s) has no spec", s.Name, s.Title)
+		}
+	}
 }
+
+// declared holds the steps given a spec so far (while Ginkgo builds the spec tree).
+var declared = map[string]bool{}
+
+// stepTimeout bounds a step, so that a server that stops answering costs a minute per step, not a
+// request timeout per request.
+const stepTimeout = time.Minute
 
 // step declares the spec of one contract step: labelled with the step's label, skipped without a
 // target, and reporting its evidence (and deleting the posts it created) however it ends.
 func step(name string, body func(c *client)) {
 	s := frameworks.MustLookup(name)
-	It(s.Title, Label(s.Label()), func() {
+	if declared[name] {
+		panic(fmt.Sprintf("step %s has two specs", name))
+	}
+	declared[name] = true
+	It(s.Title, Label(s.Label()), SpecTimeout(stepTimeout), func(ctx SpecContext) {
 		if env.Target == "" {
 			Skip(fmt.Sprintf("%s is not set: this suite needs an app running on a server (wsgispec matrix starts one)", frameworks.EnvTarget))
 		}
-		c := newClient(s)
+		c := newClient(ctx, s)
 		DeferCleanup(func() {
 			// In the JSON report always; on the console only when the step fails (or with -v).
 			AddReportEntry(catalog.EvidenceEntry, c.evidence(), ReportEntryVisibilityFailureOrVerbose)

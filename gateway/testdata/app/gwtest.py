@@ -186,6 +186,14 @@ def application(environ, start_response):
     if path == "/big":
         start_response("200 OK", [])
         return iter([b"y" * 65536] * int(qs))
+    if path == "/pid":
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [str(os.getpid()).encode()]
+    if path == "/exit":  # the worker dies mid-request
+        os._exit(1)
+    if path == "/segv":  # a crash in C code
+        import ctypes
+        ctypes.string_at(0)
     if path == "/raise":
         raise RuntimeError("the app failed")
     if path == "/returns-none":

@@ -28,6 +28,13 @@ def ok(data, status=200):
     return JsonResponse(data, status=status, safe=False, json_dumps_params={"ensure_ascii": False})
 
 
+def no_content():
+    """The 204 answer of a DELETE: no body, so no Content-Type either (Django adds text/html)."""
+    response = HttpResponse(status=204)
+    del response["Content-Type"]
+    return response
+
+
 def get_or_404(model, pk):
     try:
         return model.objects.get(pk=pk)
@@ -109,15 +116,16 @@ class PostDetail(JsonView):
         return ok(get_or_404(Post, post_id).as_json())
 
     def put(self, request, post_id):
+        body = self.body()  # read first, as the Flask and FastAPI apps do: a bad body wins over a 404
         post = get_or_404(Post, post_id)
-        for name, value in self.body().items():
+        for name, value in body.items():
             setattr(post, name, value)
         post.save()
         return ok(post.as_json())
 
     def delete(self, request, post_id):
         get_or_404(Post, post_id).delete()  # its comments too: on_delete=CASCADE
-        return HttpResponse(status=204)
+        return no_content()
 
 
 def require_post(post_id):
@@ -152,8 +160,8 @@ class CommentDetail(JsonView):
         return ok(get_or_404(Comment, comment_id).as_json())
 
     def put(self, request, comment_id):
-        comment = get_or_404(Comment, comment_id)
         body = self.body()
+        comment = get_or_404(Comment, comment_id)
         require_post(body["post_id"])
         comment.post_id, comment.content = body["post_id"], body["content"]
         comment.save()
@@ -161,7 +169,7 @@ class CommentDetail(JsonView):
 
     def delete(self, request, comment_id):
         get_or_404(Comment, comment_id).delete()
-        return HttpResponse(status=204)
+        return no_content()
 
 
 # Error handlers named in djangoproject.urls: Django's own are HTML pages.

@@ -17,7 +17,7 @@ ALLOWED_HOSTS = ["*"]
 INSTALLED_APPS = ["blog"]
 
 # No CsrfViewMiddleware: a JSON API without cookies or sessions has nothing to forge.
-MIDDLEWARE = []
+MIDDLEWARE = ["djangoproject.middleware.content_length"]
 
 ROOT_URLCONF = "djangoproject.urls"
 WSGI_APPLICATION = "wsgi.application"

@@ -3,7 +3,7 @@ import sqlite3
 from flask import Blueprint, abort, request
 
 from .db import get_db
-from .errors import json_body
+from .jsonapi import json_body, no_content
 
 bp = Blueprint("comments", __name__, url_prefix="/comments")
 
@@ -64,4 +64,4 @@ def replace_comment(comment_id):
 def delete_comment(comment_id):
     if get_db().execute("DELETE FROM comments WHERE id = ?", (comment_id,)).rowcount == 0:
         abort(404, f"comment {comment_id} not found")
-    return "", 204
+    return no_content()

@@ -1,7 +1,7 @@
 from flask import Blueprint, abort
 
 from .db import get_db
-from .errors import json_body
+from .jsonapi import json_body, no_content
 
 bp = Blueprint("posts", __name__, url_prefix="/posts")
 
@@ -47,4 +47,4 @@ def delete_post(post_id):
     # The post's comments go with it: ON DELETE CASCADE.
     if get_db().execute("DELETE FROM posts WHERE id = ?", (post_id,)).rowcount == 0:
         abort(404, f"post {post_id} not found")
-    return "", 204
+    return no_content()

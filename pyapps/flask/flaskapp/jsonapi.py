@@ -1,9 +1,9 @@
-"""JSON at the edges: request bodies are parsed and checked here, and every error answers JSON
-{"error": "..."}, never one of Flask's HTML error pages."""
+"""JSON at the edges: request bodies are parsed and checked here, every error answers JSON
+{"error": "..."} (never one of Flask's HTML error pages), and a 204 answers nothing at all."""
 
 import json
 
-from flask import request
+from flask import current_app, request
 from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError, UnprocessableEntity
 
 
@@ -25,6 +25,13 @@ def json_body(fields):
         if not isinstance(value, kind) or isinstance(value, bool):
             raise UnprocessableEntity(f"{name}: expected {kind.__name__}, got {type(value).__name__}")
     return {name: data[name] for name in fields}
+
+
+def no_content():
+    """The 204 answer of a DELETE: no body, so no Content-Type either (Flask adds text/html)."""
+    response = current_app.response_class(status=204)
+    del response.headers["Content-Type"]
+    return response
 
 
 def http_error(exc):

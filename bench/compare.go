@@ -1,0 +1,285 @@
+package bench
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"text/tabwriter"
+
+	"golang.org/x/perf/benchmath"
+)
+
+// DefaultThreshold is the median change (10%) below which compare calls no change a regression,
+// however significant: back-to-back runs of one server differ by 7-30% here.
+const DefaultThreshold = 0.10
+
+// Verdicts of one comparison.
+const (
+	Regression  = "regression"
+	Improvement = "improvement"
+	NoChange    = "~"
+	TooFew      = "too few rounds"
+)
+
+// Metrics compare decides on, from the closed model: throughput and server CPU per request.
+type compareMetric struct {
+	name       string
+	higherGood bool
+	of         func(r *Run) float64
+	ofRatio    func(r *Ratios) float64
+}
+
+var compareMetrics = []compareMetric{
+	{"req/s", true, func(r *Run) float64 { return r.ThroughputRPS }, func(r *Ratios) float64 { return r.ThroughputRPS }},
+	{"cpu-µs/req", false, func(r *Run) float64 { return r.CPUUsPerReq }, func(r *Ratios) float64 { return r.CPUUsPerReq }},
+}
+
+// Comparison is one server × scenario × metric of two bench files.
+type Comparison struct {
+	Server, Scenario, Metric string
+	// VsReference: the values are ratios to the reference server of the same round (both files
+	// measured it), not raw figures.
+	VsReference   bool
+	Base, New     []float64
+	BaseMedian    float64
+	NewMedian     float64
+	Change        float64 // (new - base) / base
+	P             float64
+	Verdict       string
+	Note          string // why no verdict could be reached, when so
+	higherIsGood  bool
+	minimumRounds int
+}
+
+// CompareResult is every comparison of two files and what they share.
+type CompareResult struct {
+	Threshold   float64
+	Comparisons []Comparison
+	// Unmatched names the series only one file has.
+	Unmatched []string
+}
+
+// Regressions counts the comparisons judged a regression.
+func (c *CompareResult) Regressions() int {
+	n := 0
+	for _, x := range c.Comparisons {
+		if x.Verdict == Regression {
+			n++
+		}
+	}
+	return n
+}
+
+// TooFewRounds counts the comparisons that could not reach significance for lack of rounds.
+func (c *CompareResult) TooFewRounds() int {
+	n := 0
+	for _, x := range c.Comparisons {
+		if x.Verdict == TooFew {
+			n++
+		}
+	}
+	return n
+}
+
+// Compare judges NEW against BASE per server × scenario: a regression when a Mann-Whitney U
+// test over the rounds finds the samples differ (p < 0.05) AND the median moved the wrong way
+// by more than threshold, in req/s or in CPU µs per request (closed model). Each figure is taken
+// as a ratio to the same round's reference server when both files have it, which cancels drift
+// of the machine between the two runs; the reference itself is compared in raw figures.
+func Compare(base, new *File, threshold float64) (*CompareResult, error) {
+	baseSeries, newSeries := closedSeries(base.Runs), closedSeries(new.Runs)
+	if len(baseSeries) == 0 || len(newSeries) == 0 {
+		return nil, errors.New("a file has no closed-model runs to compare")
+	}
+	res := &CompareResult{Threshold: threshold}
+	keys := make([]seriesKey, 0, len(baseSeries))
+	for k := range baseSeries {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if keys[i].scenario != keys[j].scenario {
+			return keys[i].scenario < keys[j].scenario
+		}
+		return keys[i].server < keys[j].server
+	})
+	for _, k := range keys {
+		nr, ok := newSeries[k]
+		if !ok {
+			res.Unmatched = append(res.Unmatched, fmt.Sprintf("%s %s only in BASE", k.server, k.scenario))
+			continue
+		}
+		br := baseSeries[k]
+		relative := k.server != ReferenceServer && allHaveRatios(br) && allHaveRatios(nr)
+		for _, m := range compareMetrics {
+			res.Comparisons = append(res.Comparisons, compareOne(k, m, br, nr, relative, threshold))
+		}
+	}
+	for k := range newSeries {
+		if _, ok := baseSeries[k]; !ok {
+			res.Unmatched = append(res.Unmatched, fmt.Sprintf("%s %s only in NEW", k.server, k.scenario))
+		}
+	}
+	sort.Strings(res.Unmatched)
+	if len(res.Comparisons) == 0 {
+		return nil, errors.New("the two files have no server and scenario in common")
+	}
+	return res, nil
+}
+
+type seriesKey struct{ server, scenario string }
+
+func closedSeries(runs []Run) map[seriesKey][]*Run {
+	out := map[seriesKey][]*Run{}
+	for i := range runs {
+		if r := &runs[i]; r.Model == Closed {
+			k := seriesKey{r.Server.Name, r.Scenario}
+			out[k] = append(out[k], r)
+		}
+	}
+	return out
+}
+
+func allHaveRatios(runs []*Run) bool {
+	for _, r := range runs {
+		if r.VsReference == nil {
+			return false
+		}
+	}
+	return true
+}
+
+func compareOne(k seriesKey, m compareMetric, base, new []*Run, relative bool, threshold float64) Comparison {
+	values := func(runs []*Run) []float64 {
+		out := make([]float64, len(runs))
+		for i, r := range runs {
+			if relative {
+				out[i] = m.ofRatio(r.VsReference)
+			} else {
+				out[i] = m.of(r)
+			}
+		}
+		return out
+	}
+	c := Comparison{Server: k.server, Scenario: k.scenario, Metric: m.name, VsReference: relative,
+		Base: values(base), New: values(new), higherIsGood: m.higherGood}
+	c.BaseMedian, c.NewMedian = median(c.Base), median(c.New)
+	if c.BaseMedian != 0 {
+		c.Change = (c.NewMedian - c.BaseMedian) / c.BaseMedian
+	}
+	thresholds := benchmath.DefaultThresholds
+	cmp := benchmath.AssumeNothing.Compare(benchmath.NewSample(c.Base, &thresholds), benchmath.NewSample(c.New, &thresholds))
+	c.P = cmp.P
+	worse := c.Change < -threshold
+	if !m.higherGood {
+		worse = c.Change > threshold
+	}
+	better := c.Change > threshold
+	if !m.higherGood {
+		better = c.Change < -threshold
+	}
+	switch {
+	case cmp.P < cmp.Alpha && worse:
+		c.Verdict = Regression
+	case cmp.P < cmp.Alpha && better:
+		c.Verdict = Improvement
+	case len(cmp.Warnings) > 0:
+		c.Verdict = TooFew
+		c.Note = cmp.Warnings[0].Error()
+	default:
+		c.Verdict = NoChange
+	}
+	return c
+}
+
+// WriteCompareTable prints the comparisons like benchstat: medians with their spread, the change
+// and p, and the verdict.
+func WriteCompareTable(w io.Writer, res *CompareResult) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "server\tscenario\tmetric\tbase\tnew\tchange\tp\tn\tverdict")
+	for _, c := range res.Comparisons {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%+.1f%%\t%.3f\t%d+%d\t%s\n", c.Server, c.Scenario, c.metricLabel(),
+			formatSample(c.BaseMedian, c.Base), formatSample(c.NewMedian, c.New), 100*c.Change, c.P,
+			len(c.Base), len(c.New), c.Verdict)
+	}
+	tw.Flush()
+	writeCompareNotes(w, res, "")
+}
+
+// WriteCompareMarkdown writes the same table in Markdown, for a pull request comment.
+func WriteCompareMarkdown(w io.Writer, res *CompareResult) error {
+	fmt.Fprintf(w, "### wsgispec bench compare\n\n%s\n\n", VerdictLine(res))
+	fmt.Fprintln(w, "| server | scenario | metric | base | new | change | p | n | verdict |")
+	fmt.Fprintln(w, "|---|---|---|---:|---:|---:|---:|---:|---|")
+	for _, c := range res.Comparisons {
+		verdict := c.Verdict
+		if verdict == Regression {
+			verdict = "**regression**"
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %+.1f%% | %.3f | %d+%d | %s |\n", c.Server, c.Scenario,
+			c.metricLabel(), formatSample(c.BaseMedian, c.Base), formatSample(c.NewMedian, c.New), 100*c.Change,
+			c.P, len(c.Base), len(c.New), verdict)
+	}
+	fmt.Fprintln(w)
+	writeCompareNotes(w, res, "- ")
+	return nil
+}
+
+func (c Comparison) metricLabel() string {
+	if c.VsReference {
+		return c.Metric + " ÷ref"
+	}
+	return c.Metric
+}
+
+// formatSample is a median with the sample's spread around it, as benchstat shows it.
+func formatSample(med float64, values []float64) string {
+	lo, hi := minMax(values)
+	spread := ""
+	if med != 0 && len(values) > 1 {
+		spread = fmt.Sprintf(" ±%.0f%%", 100*max(hi-med, med-lo)/med)
+	}
+	if med >= 100 {
+		return fmt.Sprintf("%.0f%s", med, spread)
+	}
+	return fmt.Sprintf("%.4g%s", med, spread)
+}
+
+// VerdictLine is the one-line outcome of a comparison.
+func VerdictLine(res *CompareResult) string {
+	switch n, few := res.Regressions(), res.TooFewRounds(); {
+	case n > 0:
+		return fmt.Sprintf("%d regression(s) beyond %.0f%% at p < 0.05", n, 100*res.Threshold)
+	case few > 0:
+		return fmt.Sprintf("no regression found, but %d of %d comparisons had too few rounds to decide (rerun with --rounds 5 or more)",
+			few, len(res.Comparisons))
+	default:
+		return fmt.Sprintf("no regression beyond %.0f%% at p < 0.05", 100*res.Threshold)
+	}
+}
+
+func writeCompareNotes(w io.Writer, res *CompareResult, bullet string) {
+	var notes []string
+	if res.TooFewRounds() > 0 {
+		for _, c := range res.Comparisons {
+			if c.Verdict == TooFew {
+				notes = append(notes, fmt.Sprintf("too few rounds: %s %s %s (%d+%d): %s", c.Server, c.Scenario, c.Metric, len(c.Base), len(c.New), c.Note))
+				break
+			}
+		}
+	}
+	if len(res.Unmatched) > 0 {
+		notes = append(notes, "not compared: "+strings.Join(res.Unmatched, "; "))
+	}
+	relative := false
+	for _, c := range res.Comparisons {
+		relative = relative || c.VsReference
+	}
+	if relative {
+		notes = append(notes, "÷ref: ratio to the reference server measured in the same round")
+	}
+	for _, n := range notes {
+		fmt.Fprintln(w, bullet+n)
+	}
+}

@@ -1,0 +1,113 @@
+package bench
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+// synthetic is a file of n rounds of the reference and gunicorn, closed model. Round i's figures
+// wobble by a fixed pattern of a few percent, as repeated runs do; slowdown scales gunicorn's
+// throughput down and its CPU per request up; drift does the same to both servers (the machine).
+func synthetic(n int, slowdown, drift float64) *File {
+	wobble := []float64{1.00, 1.03, 0.98, 1.02, 0.97, 1.01, 0.99}
+	var runs []Run
+	for i := 0; i < n; i++ {
+		w := wobble[i%len(wobble)]
+		ref := benchRun(ReferenceServer, Closed, i+1, 10000*w/(1+drift), 30*w*(1+drift))
+		// gunicorn wobbles against the pattern reversed, so its ratios wobble too.
+		g := wobble[(len(wobble)-1-i%len(wobble))%len(wobble)]
+		gun := benchRun("gunicorn", Closed, i+1, 2000*g/(1+slowdown)/(1+drift), 200*g*(1+slowdown)*(1+drift))
+		runs = append(runs, ref, gun)
+	}
+	AddReferenceRatios(runs)
+	f := &File{}
+	f.Runs = runs
+	return f
+}
+
+func verdicts(t *testing.T, base, new *File) map[string]Comparison {
+	t.Helper()
+	res, err := Compare(base, new, DefaultThreshold)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]Comparison{}
+	for _, c := range res.Comparisons {
+		out[c.Server+" "+c.Metric] = c
+	}
+	return out
+}
+
+func TestCompareFlagsSlowdown(t *testing.T) {
+	v := verdicts(t, synthetic(5, 0, 0), synthetic(5, 0.20, 0))
+	for _, key := range []string{"gunicorn req/s", "gunicorn cpu-µs/req"} {
+		c := v[key]
+		if c.Verdict != Regression || !c.VsReference {
+			t.Errorf("%s after a 20%% slowdown: verdict %q (p=%.3f, change %+.1f%%, vs reference %v), want a regression measured against the reference",
+				key, c.Verdict, c.P, 100*c.Change, c.VsReference)
+		}
+	}
+	if c := v["reference req/s"]; c.Verdict != NoChange {
+		t.Errorf("the unchanged reference: verdict %q, want %q", c.Verdict, NoChange)
+	}
+}
+
+func TestCompareRepeatIsQuiet(t *testing.T) {
+	for key, c := range verdicts(t, synthetic(5, 0, 0), synthetic(5, 0, 0)) {
+		if c.Verdict != NoChange {
+			t.Errorf("%s compared with a repeat of itself: verdict %q (p=%.3f), want %q", key, c.Verdict, c.P, NoChange)
+		}
+	}
+}
+
+func TestCompareMachineDriftCancelsAgainstReference(t *testing.T) {
+	// Everything 25% slower, the reference too: the machine, not gunicorn.
+	for key, c := range verdicts(t, synthetic(5, 0, 0), synthetic(5, 0, 0.25)) {
+		if c.Server == "gunicorn" && c.Verdict != NoChange {
+			t.Errorf("%s when the whole machine slowed: verdict %q (change %+.1f%%), want %q", key, c.Verdict, 100*c.Change, NoChange)
+		}
+	}
+}
+
+func TestCompareTooFewRounds(t *testing.T) {
+	res, err := Compare(synthetic(3, 0, 0), synthetic(3, 0.5, 0), DefaultThreshold)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Regressions() != 0 || res.TooFewRounds() != len(res.Comparisons) {
+		t.Errorf("3 rounds a side: %d regressions, %d of %d too few; want 0 regressions and all too few",
+			res.Regressions(), res.TooFewRounds(), len(res.Comparisons))
+	}
+	var out bytes.Buffer
+	WriteCompareTable(&out, res)
+	if !strings.Contains(out.String(), "too few rounds") || !strings.Contains(VerdictLine(res), "too few rounds") {
+		t.Errorf("the table and verdict do not say the rounds were too few:\n%s\n%s", out.String(), VerdictLine(res))
+	}
+}
+
+func TestCompareMarkdown(t *testing.T) {
+	res, err := Compare(synthetic(5, 0, 0), synthetic(5, 0.20, 0), DefaultThreshold)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var md bytes.Buffer
+	if err := WriteCompareMarkdown(&md, res); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"| gunicorn | hello | req/s ÷ref |", "**regression**", "2 regression(s) beyond 10%"} {
+		if !strings.Contains(md.String(), want) {
+			t.Errorf("Markdown lacks %q:\n%s", want, md.String())
+		}
+	}
+}
+
+func TestCompareNothingInCommon(t *testing.T) {
+	other := synthetic(5, 0, 0)
+	for i := range other.Runs {
+		other.Runs[i].Scenario = "json"
+	}
+	if _, err := Compare(synthetic(5, 0, 0), other, DefaultThreshold); err == nil {
+		t.Error("Compare of files with no scenario in common returned no error")
+	}
+}

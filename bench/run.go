@@ -1,0 +1,265 @@
+package bench
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"github.com/wsgispec/wsgispec/harness"
+)
+
+// Config is one bench invocation.
+type Config struct {
+	Env harness.Env
+	// Servers to measure, the reference among them (WithReference adds it to a --server list).
+	Servers     []harness.Detection
+	Scenarios   []Scenario
+	PyApps      string // directory holding the built-in scenarios' apps
+	Rounds      int
+	WarmUp      time.Duration // discarded load before the measured windows
+	Duration    time.Duration // each measured window (closed, then open)
+	Concurrency int           // closed model's clients
+	// Rate is the open model's rate in req/s; 0 means half the server's own closed throughput
+	// in the same round, a load it can carry with room to spare.
+	Rate float64
+	// Results receives every measured request as gzip'ed vegeta JSON lines; nil keeps none.
+	Results io.Writer
+	// Progress receives a line per server × scenario × round; nil for none.
+	Progress func(line string)
+}
+
+// Defaults of a bench run, and of a --quick one.
+const (
+	DefaultRounds      = 5
+	DefaultWarmUp      = time.Second
+	DefaultDuration    = 3 * time.Second
+	DefaultConcurrency = 16
+
+	QuickRounds   = 3
+	QuickWarmUp   = 300 * time.Millisecond
+	QuickDuration = time.Second
+)
+
+// stopGrace is how long a server has to exit after SIGTERM before it is killed: the bench
+// measures nothing after its windows, and uWSGI and gunicorn take the harness's whole default
+// grace to stop, which would make up most of a quick run.
+const stopGrace = 500 * time.Millisecond
+
+// connectionLimits caps the client's connections to servers whose processes each keep one
+// keep-alive connection to themselves until the client closes it: uWSGI's --http11-socket with
+// 2 processes serves 2 connections, and a third waits in the listen backlog until a request
+// times out. With the cap, requests queue in the client instead, which the open model's latency
+// counts as it would count the backlog.
+var connectionLimits = map[string]int{"uwsgi": 2}
+
+// defaultConnectionLimit caps the client's connections to every other server. Under a fixed
+// rate vegeta starts a worker, and so a connection, whenever the others are all waiting; on a
+// busy machine that makes hundreds, past what servers accept (waitress: 100), and the excess
+// waits in the backlog until it times out. Waiting for one of these connections is counted in
+// the latency just the same.
+const defaultConnectionLimit = 64
+
+func connectionLimit(server string) int {
+	if n, ok := connectionLimits[server]; ok {
+		return n
+	}
+	return defaultConnectionLimit
+}
+
+// WithReference returns a --server list with the reference server first if it is not named: it
+// is measured in every round so that every figure also has a ratio to it.
+func WithReference(servers string) string {
+	for _, n := range strings.Split(servers, ",") {
+		if strings.TrimSpace(n) == ReferenceServer {
+			return servers
+		}
+	}
+	return ReferenceServer + "," + servers
+}
+
+// RoundOrder is the order servers are measured in a round: as given in even rounds, reversed in
+// odd ones (A B, B A, A B, ...), so that drift during a run (a warming machine, another job
+// starting) falls on every server alike rather than always on the last.
+func RoundOrder[T any](servers []T, round int) []T {
+	out := append([]T(nil), servers...)
+	if round%2 == 1 {
+		for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
+			out[i], out[j] = out[j], out[i]
+		}
+	}
+	return out
+}
+
+// Execute runs every round of every scenario on every server, interleaved, and returns the runs
+// with their ratios to the reference. A server that cannot be started or answers a scenario
+// wrongly ends the whole bench with an error: its figures would mean nothing.
+func Execute(ctx context.Context, cfg Config) ([]Run, error) {
+	var results *resultsWriter
+	if cfg.Results != nil {
+		results = newResultsWriter(cfg.Results)
+	}
+	var runs []Run
+	total, done := cfg.Rounds*len(cfg.Scenarios)*len(cfg.Servers), 0
+	for round := 1; round <= cfg.Rounds; round++ {
+		for _, sc := range cfg.Scenarios {
+			for _, d := range RoundOrder(cfg.Servers, round-1) {
+				if err := ctx.Err(); err != nil {
+					return nil, err
+				}
+				pair, err := measureServer(ctx, cfg, d, sc, round, results)
+				if err != nil {
+					return nil, err
+				}
+				runs = append(runs, pair...)
+				done++
+				if cfg.Progress != nil {
+					cl, op := pair[0], pair[1]
+					cfg.Progress(fmt.Sprintf("[%d/%d] round %d %s %s: %.0f req/s, %.0f cpu-µs/req; open %.0f req/s p99 %.1f ms",
+						done, total, round, sc.Name, d.Adapter.Name, cl.ThroughputRPS, cl.CPUUsPerReq, op.AchievedRate, op.LatencyMS.P99))
+				}
+			}
+		}
+	}
+	if results != nil {
+		if err := results.close(); err != nil {
+			return nil, fmt.Errorf("writing the raw results: %w", err)
+		}
+	}
+	AddReferenceRatios(runs)
+	return runs, nil
+}
+
+// measureServer starts a fresh server for one scenario and round, checks its answer, warms it up
+// and measures the closed then the open model. It returns the two runs.
+func measureServer(ctx context.Context, cfg Config, d harness.Detection, sc Scenario, round int, results *resultsWriter) ([]Run, error) {
+	appEnv := map[string]string{}
+	if sc.Database && d.Adapter.Name != ReferenceServer {
+		dir, err := os.MkdirTemp("", "wsgispec-bench-db-")
+		if err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(dir)
+		// Servers that drop privileges (mod_wsgi runs as www-data) write the database too.
+		if err := os.Chmod(dir, 0o777); err != nil {
+			return nil, err
+		}
+		appEnv["WSGISPEC_DB"] = filepath.Join(dir, "bench.sqlite3")
+		if err := initDatabase(ctx, cfg.Env, sc.App(cfg.PyApps, appEnv)); err != nil {
+			return nil, fmt.Errorf("scenario %s: %w", sc.Name, err)
+		}
+	}
+	srv, err := harness.Start(ctx, d.Adapter, sc.App(cfg.PyApps, appEnv), harness.Options{Env: cfg.Env, StopGrace: stopGrace})
+	if err != nil {
+		return nil, err
+	}
+	defer srv.Stop()
+	c := newClient(connectionLimit(d.Adapter.Name))
+	defer c.close()
+
+	target := vegeta.Target{Method: sc.Method, URL: srv.URL + sc.Path, Body: sc.Body}
+	if sc.Body != nil {
+		target.Header = http.Header{"Content-Type": {"application/json"}}
+	}
+	if sc.SeedPost {
+		seed := vegeta.Target{Method: http.MethodPost, URL: srv.URL + "/posts", Body: postBody, Header: http.Header{"Content-Type": {"application/json"}}}
+		if err := c.check(seed, Scenario{Status: http.StatusCreated}); err != nil {
+			return nil, fmt.Errorf("server %s, scenario %s: creating the post to read: %w", d.Adapter.Name, sc.Name, err)
+		}
+	}
+	if err := c.check(target, sc); err != nil {
+		return nil, fmt.Errorf("server %s, scenario %s: %w", d.Adapter.Name, sc.Name, err)
+	}
+	name := fmt.Sprintf("%s/%s/%d", d.Adapter.Name, sc.Name, round)
+	closed := attack{name: name + "/" + Closed, target: target, model: Closed, concurrency: cfg.Concurrency}
+	warm := closed
+	warm.duration = cfg.WarmUp
+	if _, err := c.run(warm, systemProc, srv.PID); err != nil {
+		return nil, err
+	}
+	closed.duration = cfg.Duration
+	cm, err := c.run(closed, systemProc, srv.PID)
+	if err != nil {
+		return nil, err
+	}
+	rate := cfg.Rate
+	if rate == 0 {
+		rate = cm.ThroughputRPS / 2
+	}
+	open := attack{name: name + "/" + Open, target: target, model: Open, rate: rate, duration: cfg.Duration}
+	om, err := c.run(open, systemProc, srv.PID)
+	if err != nil {
+		return nil, err
+	}
+	info := harness.ServerInfo{Name: d.Adapter.Name, Version: d.Version, Command: strings.Join(srv.Argv, " ")}
+	var runs []Run
+	for _, m := range []struct {
+		measurement
+		model       string
+		concurrency int
+	}{{cm, Closed, cfg.Concurrency}, {om, Open, 0}} {
+		select {
+		case <-srv.Exited():
+			m.warnings = append(m.warnings, "the server exited during the run ("+srv.ExitStatus()+")")
+		default:
+		}
+		runs = append(runs, Run{Server: info, Scenario: sc.Name, Round: round, Model: m.model,
+			Concurrency: m.concurrency, Figures: m.Figures, StatusCodes: m.statusCodes,
+			ClientBound: m.clientBound, Warnings: m.warnings})
+		if results != nil {
+			if err := results.write(m.results); err != nil {
+				return nil, fmt.Errorf("writing the raw results: %w", err)
+			}
+		}
+	}
+	return runs, nil
+}
+
+// initDatabase runs the app's initdb.py, which creates the schema in WSGISPEC_DB before any
+// worker process starts (several workers creating it at once would race).
+func initDatabase(ctx context.Context, env harness.Env, app harness.App) error {
+	python := env.Python
+	if python == "" {
+		python = harness.DefaultPython
+	}
+	cmd := exec.CommandContext(ctx, python, "initdb.py")
+	cmd.Dir = app.Dir
+	cmd.Env = append(os.Environ(), "PYTHONDONTWRITEBYTECODE=1", "WSGISPEC_DB="+app.Env["WSGISPEC_DB"])
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("%s initdb.py in %s failed (%v): %s", python, app.Dir, err, strings.TrimSpace(out.String()))
+	}
+	return nil
+}
+
+// resultsWriter streams raw vegeta results as gzip'ed JSON lines.
+type resultsWriter struct {
+	gz  *gzip.Writer
+	enc vegeta.Encoder
+}
+
+func newResultsWriter(w io.Writer) *resultsWriter {
+	gz := gzip.NewWriter(w)
+	return &resultsWriter{gz: gz, enc: vegeta.NewJSONEncoder(gz)}
+}
+
+func (w *resultsWriter) write(results []*vegeta.Result) error {
+	for _, r := range results {
+		if err := w.enc.Encode(r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (w *resultsWriter) close() error { return w.gz.Close() }
