@@ -68,5 +68,9 @@ bench: deps build
 	  --history results/history --json results/bench.json --benchfmt results/bench.txt
 	./bin/wsgispec report --in results --out reports/out --history results/history
 
+# soak: the gateway under a steady load for 10 minutes (loopback only; it stops by itself).
+soak: deps build
+	WSGISPEC_BIN=$(CURDIR)/bin WSGISPEC_SOAK=$${WSGISPEC_SOAK:-10m} $(GO) test -count=1 -run TestSoak -v -timeout 30m ./gateway
+
 clean:
 	rm -rf bin reports/out results
