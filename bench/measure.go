@@ -2,6 +2,7 @@ package bench
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"net"
@@ -99,8 +100,8 @@ type measurement struct {
 }
 
 // run performs the attack against the server whose process group is pgid, accounting the
-// group's CPU from proc over exactly the attack's window.
-func (c *client) run(a attack, proc procFS, pgid int) (measurement, error) {
+// group's CPU from proc over exactly the attack's window. Cancelling ctx stops the attack early.
+func (c *client) run(ctx context.Context, a attack, proc procFS, pgid int) (measurement, error) {
 	opts := []func(*vegeta.Attacker){vegeta.Client(c.http), vegeta.MaxBody(0)}
 	pacer := vegeta.Rate{Freq: 0} // closed: each worker sends as soon as its last answer arrives
 	if a.model == Closed {
@@ -117,6 +118,15 @@ func (c *client) run(a attack, proc procFS, pgid int) (measurement, error) {
 	}
 	clientBefore := selfCPU()
 	start := time.Now()
+	stopped := make(chan struct{})
+	defer close(stopped)
+	go func() {
+		select {
+		case <-ctx.Done():
+			atk.Stop()
+		case <-stopped:
+		}
+	}()
 	var metrics vegeta.Metrics
 	var results []*vegeta.Result
 	for r := range atk.Attack(vegeta.NewStaticTargeter(a.target), pacer, a.duration, a.name) {

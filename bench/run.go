@@ -167,8 +167,8 @@ func measureServer(ctx context.Context, cfg Config, d harness.Detection, sc Scen
 	defer c.close()
 
 	target := vegeta.Target{Method: sc.Method, URL: srv.URL + sc.Path, Body: sc.Body}
-	if sc.Body != nil {
-		target.Header = http.Header{"Content-Type": {"application/json"}}
+	if sc.ContentType != "" {
+		target.Header = http.Header{"Content-Type": {sc.ContentType}}
 	}
 	if sc.SeedPost {
 		seed := vegeta.Target{Method: http.MethodPost, URL: srv.URL + "/posts", Body: postBody, Header: http.Header{"Content-Type": {"application/json"}}}
@@ -183,11 +183,11 @@ func measureServer(ctx context.Context, cfg Config, d harness.Detection, sc Scen
 	closed := attack{name: name + "/" + Closed, target: target, model: Closed, concurrency: cfg.Concurrency}
 	warm := closed
 	warm.duration = cfg.WarmUp
-	if _, err := c.run(warm, systemProc, srv.PID); err != nil {
+	if _, err := c.run(ctx, warm, systemProc, srv.PID); err != nil {
 		return nil, err
 	}
 	closed.duration = cfg.Duration
-	cm, err := c.run(closed, systemProc, srv.PID)
+	cm, err := c.run(ctx, closed, systemProc, srv.PID)
 	if err != nil {
 		return nil, err
 	}
@@ -196,7 +196,7 @@ func measureServer(ctx context.Context, cfg Config, d harness.Detection, sc Scen
 		rate = cm.ThroughputRPS / 2
 	}
 	open := attack{name: name + "/" + Open, target: target, model: Open, rate: rate, duration: cfg.Duration}
-	om, err := c.run(open, systemProc, srv.PID)
+	om, err := c.run(ctx, open, systemProc, srv.PID)
 	if err != nil {
 		return nil, err
 	}

@@ -40,6 +40,8 @@ type Scenario struct {
 	Method   string
 	Path     string
 	Body     []byte
+	// ContentType of Body, when there is one.
+	ContentType string
 	// Status is the status every response must have; 0 accepts any 2xx.
 	Status int
 	// Response is the exact body every server must answer, checked once before the warm-up;
@@ -62,8 +64,12 @@ func (s Scenario) App(pyappsDir string, env map[string]string) harness.App {
 }
 
 func benchApp(name, method, path string, body, response []byte) Scenario {
-	return Scenario{Name: name, AppDir: "bench", Module: "benchapp", Callable: "application",
+	s := Scenario{Name: name, AppDir: "bench", Module: "benchapp", Callable: "application",
 		Method: method, Path: path, Body: body, Status: http.StatusOK, Response: response}
+	if body != nil {
+		s.ContentType = "application/octet-stream"
+	}
+	return s
 }
 
 func frameworkRead(framework string) Scenario {
@@ -82,7 +88,8 @@ var scenarios = map[string]Scenario{
 	"django-read":  frameworkRead("django"),
 	"fastapi-read": frameworkRead("fastapi"),
 	"flask-write": {Name: "flask-write", AppDir: "flask", Module: "wsgi", Callable: "application",
-		Method: http.MethodPost, Path: "/posts", Body: postBody, Status: http.StatusCreated, Database: true},
+		Method: http.MethodPost, Path: "/posts", Body: postBody, ContentType: "application/json",
+		Status: http.StatusCreated, Database: true},
 }
 
 // ScenarioNames lists the built-in scenarios, sorted.

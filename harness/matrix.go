@@ -365,7 +365,7 @@ func RunMatrix(ctx context.Context, cfg MatrixConfig) []MatrixRun {
 func (cfg MatrixConfig) runGuarded(ctx context.Context, j matrixJob) (runs []MatrixRun) {
 	defer func() {
 		if r := recover(); r != nil {
-			runs = cfg.setupError(j, fmt.Sprintf("internal error while testing %s: %v\n%s", j.server.Adapter.Name, r, debug.Stack()), "")
+			runs = cfg.setupError(j, fmt.Sprintf("internal error while testing %s: %v\n%s", j.server.Adapter.Name, r, debug.Stack()))
 		}
 	}()
 	return cfg.run(ctx, j)
@@ -378,11 +378,10 @@ func (cfg MatrixConfig) progress(format string, args ...any) {
 }
 
 // setupError is the job's runs, none tested, for reason.
-func (cfg MatrixConfig) setupError(j matrixJob, reason, command string) []MatrixRun {
+func (cfg MatrixConfig) setupError(j matrixJob, reason string) []MatrixRun {
 	runs := make([]MatrixRun, len(j.frameworks))
 	for i, f := range j.frameworks {
 		runs[i] = cfg.newRun(j, f)
-		runs[i].Server.Command = command
 		runs[i].Error = reason
 	}
 	return runs
@@ -411,23 +410,23 @@ func (cfg MatrixConfig) run(ctx context.Context, j matrixJob) []MatrixRun {
 		}
 		dbDir, err := os.MkdirTemp("", "wsgispec-db-")
 		if err != nil {
-			return cfg.setupError(j, "cannot create a directory for the database: "+err.Error(), "")
+			return cfg.setupError(j, "cannot create a directory for the database: "+err.Error())
 		}
 		defer os.RemoveAll(dbDir)
 		db := filepath.Join(dbDir, f+".sqlite3")
 		app = App{Dir: filepath.Join(cfg.PyApps, f), Module: e.Module, Callable: e.Callable, Env: map[string]string{EnvDB: db}}
 		if err := initDatabase(ctx, cfg.Env.Python, app.Dir, db); err != nil {
-			return cfg.setupError(j, err.Error(), "")
+			return cfg.setupError(j, err.Error())
 		}
 		// Servers that drop privileges (mod_wsgi serves as www-data) write the database and
 		// create its -wal and -shm files beside it.
 		if err := shareDir(dbDir); err != nil {
-			return cfg.setupError(j, "cannot open the database to the server's user: "+err.Error(), "")
+			return cfg.setupError(j, "cannot open the database to the server's user: "+err.Error())
 		}
 	}
 	srv, err := Start(ctx, adapter, app, Options{Env: cfg.Env, StartTimeout: cfg.StartTimeout})
 	if err != nil {
-		return cfg.setupError(j, err.Error(), "")
+		return cfg.setupError(j, err.Error())
 	}
 	defer srv.Stop()
 	command := quoteArgv(srv.Argv)

@@ -318,7 +318,7 @@ func TestServerLimitsDoNotFailTheMatrix(t *testing.T) {
 	var b strings.Builder
 	WriteMatrixSummary(&b, []MatrixRun{run}, false)
 	for _, want := range []string{"pass (1 limit)", "LIMIT  django on wsgiref concurrency.creates\n        " + reason,
-		"PASS: every step of 1 pairs passed but 1 that the servers' known limitations explain"} {
+		"PASS: every step of 1 pair passed but 1 that the servers' known limitations explain"} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("no %q:\n%s", want, b.String())
 		}

@@ -52,7 +52,7 @@ func WriteMatrixSummary(w io.Writer, runs []MatrixRun, color bool) {
 				n++
 			}
 		}
-		fmt.Fprintf(w, "%s: %d of %d pairs could not be tested (exit 2)\n", p.red("SETUP ERROR"), n, len(runs))
+		fmt.Fprintf(w, "%s: %d of %s could not be tested (exit 2)\n", p.red("SETUP ERROR"), n, pairs(len(runs)))
 	case ExitFail:
 		n := 0
 		for _, r := range runs {
@@ -60,14 +60,22 @@ func WriteMatrixSummary(w io.Writer, runs []MatrixRun, color bool) {
 				n++
 			}
 		}
-		fmt.Fprintf(w, "%s: %d of %d pairs have failing steps (exit 1)\n", p.red("FAIL"), n, len(runs))
+		fmt.Fprintf(w, "%s: %d of %s have failing steps (exit 1)\n", p.red("FAIL"), n, pairs(len(runs)))
 	default:
 		if len(limits) > 0 {
-			fmt.Fprintf(w, "%s: every step of %d pairs passed but %d that the servers' known limitations explain\n", p.green("PASS"), len(runs), len(limits))
+			fmt.Fprintf(w, "%s: every step of %s passed but %d that the servers' known limitations explain\n", p.green("PASS"), pairs(len(runs)), len(limits))
 		} else {
-			fmt.Fprintf(w, "%s: every step of %d pairs passed\n", p.green("PASS"), len(runs))
+			fmt.Fprintf(w, "%s: every step of %s passed\n", p.green("PASS"), pairs(len(runs)))
 		}
 	}
+}
+
+// pairs is "1 pair" or "n pairs".
+func pairs(n int) string {
+	if n == 1 {
+		return "1 pair"
+	}
+	return fmt.Sprintf("%d pairs", n)
 }
 
 // pairName names runs[i] for the report: "django on uwsgi", or "gateway-multi" for all of its

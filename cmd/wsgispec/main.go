@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"sort"
+	"strings"
 
 	"github.com/wsgispec/wsgispec/internal/version"
 )
@@ -32,6 +33,9 @@ func usage() {
 	}
 	sort.Strings(names)
 	for _, n := range names {
+		if strings.HasPrefix(commands[n].summary, "internal:") {
+			continue // run by wsgispec itself, not by users
+		}
 		fmt.Fprintf(os.Stderr, "  %-10s %s\n", n, commands[n].summary)
 	}
 }
