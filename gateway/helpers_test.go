@@ -28,6 +28,12 @@ type testServer struct {
 // sub-interpreters.
 func startGateway(t *testing.T, threads int, apps ...AppConfig) *testServer {
 	t.Helper()
+	return startConfigured(t, ServerConfig{Threads: threads}, apps...)
+}
+
+// startConfigured is startGateway with any server settings (its Listen and Log are the test's).
+func startConfigured(t *testing.T, sc ServerConfig, apps ...AppConfig) *testServer {
+	t.Helper()
 	dir := t.TempDir()
 	ts := &testServer{logPth: filepath.Join(dir, "gateway.log"), dir: dir}
 	for i := range apps {
@@ -36,7 +42,8 @@ func startGateway(t *testing.T, threads int, apps ...AppConfig) *testServer {
 		}
 		apps[i].Env["GWTEST_DIR"] = dir
 	}
-	cfg := Config{Server: ServerConfig{Listen: "127.0.0.1:0", Threads: threads, Log: ts.logPth}, Apps: apps}
+	sc.Listen, sc.Log = "127.0.0.1:0", ts.logPth
+	cfg := Config{Server: sc, Apps: apps}
 	srv, err := New(cfg, Options{PyAppsDir: "../pyapps"})
 	if err != nil {
 		t.Fatalf("gateway did not start: %v", err)

@@ -53,16 +53,7 @@ func TestContentLengthLinesSplitAcrossReadsAreCounted(t *testing.T) {
 }
 
 func TestLimitsOnHeadersAndBodies(t *testing.T) {
-	dir := t.TempDir()
-	srv, err := New(Config{Server: ServerConfig{MaxBody: 1000, MaxHeaderBytes: 4096, Log: filepath.Join(dir, "log")},
-		Apps: []AppConfig{testApp("application")}}, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, _ := net.Listen("tcp", "127.0.0.1:0")
-	go srv.Serve(ln)
-	defer srv.Shutdown(t.Context())
-	addr := ln.Addr().String()
+	addr := startConfigured(t, ServerConfig{MaxBody: 1000, MaxHeaderBytes: 4096}, testApp("application")).addr
 	big := strings.Repeat("a", 2000)
 	for name, tc := range map[string]struct{ raw, status string }{
 		"oversized headers":      {"GET / HTTP/1.1\r\nHost: t\r\nX-Big: " + strings.Repeat("h", 20000) + "\r\n\r\n", "431"},
@@ -77,27 +68,17 @@ func TestLimitsOnHeadersAndBodies(t *testing.T) {
 }
 
 func TestTimeoutAnswers504AndStopsThePythonThread(t *testing.T) {
-	dir := t.TempDir()
-	app := testApp("application")
-	app.Env = map[string]string{"GWTEST_DIR": dir}
-	srv, err := New(Config{Server: ServerConfig{Timeout: NewDuration(500 * time.Millisecond), Threads: 2,
-		Log: filepath.Join(dir, "log")}, Apps: []AppConfig{app}}, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, _ := net.Listen("tcp", "127.0.0.1:0")
-	go srv.Serve(ln)
-	defer srv.Shutdown(t.Context())
+	ts := startConfigured(t, ServerConfig{Timeout: NewDuration(500 * time.Millisecond), Threads: 2}, testApp("application"))
 	start := time.Now()
-	resp := exchangeRaw(t, ln.Addr().String(), get("/spin?5"))
+	resp := exchangeRaw(t, ts.addr, get("/spin?5"))
 	if !strings.HasPrefix(resp, "HTTP/1.1 504") || time.Since(start) > 3*time.Second {
 		t.Errorf("expected a 504 soon after the 0.5 s timeout, got %.80q after %s", resp, time.Since(start))
 	}
 	waitFor(t, "RequestTimeout raised in the app", func() bool {
-		b, _ := os.ReadFile(filepath.Join(dir, "spin"))
+		b, _ := os.ReadFile(filepath.Join(ts.dir, "spin"))
 		return strings.Contains(string(b), "RequestTimeout")
 	})
-	if resp := exchangeRaw(t, ln.Addr().String(), "GET /sleep?0 HTTP/1.0\r\n\r\n"); !strings.HasSuffix(resp, "slept") {
+	if resp := exchangeRaw(t, ts.addr, "GET /sleep?0 HTTP/1.0\r\n\r\n"); !strings.HasSuffix(resp, "slept") {
 		t.Errorf("the gateway must keep serving after a timeout; got %q", resp)
 	}
 }
@@ -111,16 +92,8 @@ func TestForwardedHeadersOnlyFromTrustedProxies(t *testing.T) {
 		{[]string{"127.0.0.1"}, "198.51.100.7", "'https'"},
 		{[]string{"10.0.0.0/8"}, "127.0.0.1", "'http'"},
 	} {
-		dir := t.TempDir()
-		srv, err := New(Config{Server: ServerConfig{ForwardedAllowIPs: tc.allow, Log: filepath.Join(dir, "log")},
-			Apps: []AppConfig{testApp("application")}}, Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		ln, _ := net.Listen("tcp", "127.0.0.1:0")
-		go srv.Serve(ln)
-		_, body := dial(t, ln.Addr().String()).do(raw)
-		srv.Shutdown(t.Context())
+		ts := startConfigured(t, ServerConfig{ForwardedAllowIPs: tc.allow}, testApp("application"))
+		_, body := dial(t, ts.addr).do(raw)
 		var env environReport
 		decodeJSON(t, body, &env)
 		if env.CGI["REMOTE_ADDR"] != tc.remote || env.WSGI["wsgi.url_scheme"] != tc.https {
@@ -131,17 +104,9 @@ func TestForwardedHeadersOnlyFromTrustedProxies(t *testing.T) {
 }
 
 func TestTLSServesHTTPS(t *testing.T) {
-	dir := t.TempDir()
-	certFile, keyFile := selfSigned(t, dir)
-	srv, err := New(Config{Server: ServerConfig{TLSCert: certFile, TLSKey: keyFile, Log: filepath.Join(dir, "log")},
-		Apps: []AppConfig{testApp("application")}}, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, _ := net.Listen("tcp", "127.0.0.1:0")
-	go srv.Serve(ln)
-	defer srv.Shutdown(t.Context())
-	tc, err := tls.Dial("tcp", ln.Addr().String(), &tls.Config{InsecureSkipVerify: true})
+	certFile, keyFile := selfSigned(t, t.TempDir())
+	ts := startConfigured(t, ServerConfig{TLSCert: certFile, TLSKey: keyFile}, testApp("application"))
+	tc, err := tls.Dial("tcp", ts.addr, &tls.Config{InsecureSkipVerify: true})
 	if err != nil {
 		t.Fatal(err)
 	}
