@@ -55,6 +55,7 @@ build:
 
 # Integration tests find the built binaries through WSGISPEC_BIN; without it they skip.
 test: deps build
+	$(PYTHON) -m unittest discover -s pyapps/asgi
 	$(GO) vet ./...
 	WSGISPEC_BIN=$(CURDIR)/bin $(GO) test -count=1 -timeout 30m ./...
 
