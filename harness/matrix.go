@@ -465,13 +465,10 @@ func (cfg MatrixConfig) runSuite(ctx context.Context, j matrixJob, f FrameworkIn
 	began := time.Now()
 	run = cfg.newRun(j, f)
 	defer func() { run.DurationS = Seconds(time.Since(began)) }()
-	suite, cleanup, err := cfg.Suite.forFramework(f.Name)
-	if err != nil {
-		run.Error = err.Error()
-		return run
-	}
-	defer cleanup()
-	reports, err := suite.Run(ctx, SuiteTarget{URL: srv.URL, ScriptName: run.Mount, Server: run.Server.Name}, "")
+	// WSGISPEC_FRAMEWORK makes the info step check that /info names this framework (at
+	// gateway-multi's mounts this proves each mount serves its own app).
+	reports, err := cfg.Suite.Run(ctx, SuiteTarget{URL: srv.URL, ScriptName: run.Mount, Server: run.Server.Name,
+		Env: map[string]string{EnvFramework: f.Name}}, "")
 	if err != nil {
 		if ctx.Err() != nil {
 			run.Error = "interrupted"
@@ -506,25 +503,6 @@ func (cfg MatrixConfig) runSuite(ctx context.Context, j matrixJob, f FrameworkIn
 	cfg.progress("%s on %s: %d pass, %d fail, %d skip, %d error in %.1fs", f.Name, run.Server.Name,
 		run.Summary.Pass, run.Summary.Fail, run.Summary.Skip, run.Summary.Error, time.Since(began).Seconds())
 	return run
-}
-
-// forFramework is the suite with WSGISPEC_FRAMEWORK set to framework, so that its info step
-// checks /info names it (at gateway-multi's mounts this proves each mount serves its own app).
-// Suite.Run passes the suite only its target variables, so a two-line shell script in a
-// temporary directory sets this one and runs the binary; cleanup removes it.
-func (s Suite) forFramework(framework string) (Suite, func(), error) {
-	dir, err := os.MkdirTemp("", "wsgispec-suite-"+framework+"-")
-	if err != nil {
-		return Suite{}, nil, fmt.Errorf("cannot create the suite's wrapper: %w", err)
-	}
-	script := fmt.Sprintf("#!/bin/sh\n%s=%s exec %s \"$@\"\n", EnvFramework, shellQuote(framework), shellQuote(s.Binary))
-	wrapper := filepath.Join(dir, "suite")
-	if err := os.WriteFile(wrapper, []byte(script), 0o755); err != nil {
-		os.RemoveAll(dir)
-		return Suite{}, nil, fmt.Errorf("cannot create the suite's wrapper: %w", err)
-	}
-	s.Binary = wrapper
-	return s, func() { os.RemoveAll(dir) }, nil
 }
 
 // JoinSteps turns the contract suite's Ginkgo report into one result per step of

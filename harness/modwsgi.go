@@ -95,14 +95,23 @@ from {{.Module}} import {{.Callable}} as application
 `))
 
 func modWSGICommand(l Launch) (Command, error) {
-	appDir := filepath.Join(l.WorkDir, "app")
+	// The app is copied where www-data can read it, keeping its directory's name; an app of
+	// wsgispec's own pyapps/ also gets the ASGI adapter that sits beside it (the FastAPI app
+	// imports it from ../asgi).
+	appsDir := filepath.Join(l.WorkDir, "apps")
+	appDir := filepath.Join(appsDir, filepath.Base(l.App.Dir))
 	if err := copyTree(l.App.Dir, appDir); err != nil {
 		return Command{}, fmt.Errorf("copying the app for Apache: %w", err)
+	}
+	if adapter := filepath.Join(filepath.Dir(l.App.Dir), "asgi"); fileExists(filepath.Join(adapter, "wsgispec_asgi.py")) {
+		if err := copyTree(adapter, filepath.Join(appsDir, "asgi")); err != nil {
+			return Command{}, fmt.Errorf("copying the ASGI adapter for Apache: %w", err)
+		}
 	}
 	runAs := ""
 	if os.Geteuid() == 0 { // only root can switch user; another user serves as itself
 		runAs = apacheUser
-		if err := chownTree(appDir, apacheUser); err != nil {
+		if err := chownTree(appsDir, apacheUser); err != nil {
 			return Command{}, err
 		}
 	}
@@ -188,4 +197,9 @@ func chownTree(dir, name string) error {
 		}
 		return os.Lchown(p, uid, gid)
 	})
+}
+
+func fileExists(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && st.Mode().IsRegular()
 }

@@ -41,6 +41,7 @@ type SuiteTarget struct {
 	ScriptName string
 	ProbeDir   string // "" leaves the side-channel cases to skip
 	Server     string
+	Env        map[string]string // further variables a suite reads (the frameworks suite's WSGISPEC_FRAMEWORK)
 }
 
 // ginkgoGrace is Ginkgo's --grace-period: how long cleanup may take after an interrupt.
@@ -121,6 +122,9 @@ func (s Suite) Run(ctx context.Context, target SuiteTarget, labelFilter string) 
 // removed rather than inherited from the user's shell.
 func suiteEnv(t SuiteTarget) []string {
 	vars := map[string]string{EnvTarget: t.URL, EnvScriptName: t.ScriptName, EnvProbeDir: t.ProbeDir, EnvServer: t.Server}
+	for k, v := range t.Env {
+		vars[k] = v
+	}
 	var env []string
 	for _, kv := range os.Environ() {
 		k, _, _ := strings.Cut(kv, "=")

@@ -291,7 +291,7 @@ def http_scope(environ, state):
     port = environ.get("SERVER_PORT", "")
     client = None
     if environ.get("REMOTE_ADDR"):
-        remote_port = environ.get("REMOTE_PORT", "")
+        remote_port = str(environ.get("REMOTE_PORT", ""))  # werkzeug gives an int
         client = (environ["REMOTE_ADDR"], int(remote_port) if remote_port.isdigit() else 0)
     return {
         "type": "http",
