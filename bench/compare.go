@@ -21,9 +21,13 @@ const (
 	Improvement = "improvement"
 	NoChange    = "~"
 	TooFew      = "too few rounds"
+	// Drift is a significant change of the reference server itself: the machine changed, not the
+	// code under test. It never fails a comparison; the other servers are judged against it.
+	Drift = "drift (machine)"
 )
 
-// Metrics compare decides on, from the closed model: throughput and server CPU per request.
+// compareMetric is a figure compare decides on, from the closed model: throughput or server
+// CPU per request.
 type compareMetric struct {
 	name       string
 	higherGood bool
@@ -40,17 +44,11 @@ var compareMetrics = []compareMetric{
 type Comparison struct {
 	Server, Scenario, Metric string
 	// VsReference: the values are ratios to the reference server of the same round (both files
-	// measured it), not raw figures.
-	VsReference   bool
-	Base, New     []float64
-	BaseMedian    float64
-	NewMedian     float64
-	Change        float64 // (new - base) / base
-	P             float64
-	Verdict       string
-	Note          string // why no verdict could be reached, when so
-	higherIsGood  bool
-	minimumRounds int
+	// measured it), not raw figures; Raw then judges the raw figures too.
+	VsReference bool
+	Base, New   []float64
+	judgement
+	Raw *judgement
 }
 
 // CompareResult is every comparison of two files and what they share.
@@ -87,7 +85,9 @@ func (c *CompareResult) TooFewRounds() int {
 // test over the rounds finds the samples differ (p < 0.05) AND the median moved the wrong way
 // by more than threshold, in req/s or in CPU µs per request (closed model). Each figure is taken
 // as a ratio to the same round's reference server when both files have it, which cancels drift
-// of the machine between the two runs; the reference itself is compared in raw figures.
+// of the machine between the two runs; the raw figure must then have regressed as well, so that
+// the reference's own noise (it is measured, too) does not pass for a regression. The reference
+// itself is compared in raw figures, and its changes are reported as drift, never as regressions.
 func Compare(base, new *File, threshold float64) (*CompareResult, error) {
 	baseSeries, newSeries := closedSeries(base.Runs), closedSeries(new.Runs)
 	if len(baseSeries) == 0 || len(newSeries) == 0 {
@@ -151,10 +151,10 @@ func allHaveRatios(runs []*Run) bool {
 }
 
 func compareOne(k seriesKey, m compareMetric, base, new []*Run, relative bool, threshold float64) Comparison {
-	values := func(runs []*Run) []float64 {
+	values := func(runs []*Run, ratio bool) []float64 {
 		out := make([]float64, len(runs))
 		for i, r := range runs {
-			if relative {
+			if ratio {
 				out[i] = m.ofRatio(r.VsReference)
 			} else {
 				out[i] = m.of(r)
@@ -163,45 +163,70 @@ func compareOne(k seriesKey, m compareMetric, base, new []*Run, relative bool, t
 		return out
 	}
 	c := Comparison{Server: k.server, Scenario: k.scenario, Metric: m.name, VsReference: relative,
-		Base: values(base), New: values(new), higherIsGood: m.higherGood}
-	c.BaseMedian, c.NewMedian = median(c.Base), median(c.New)
-	if c.BaseMedian != 0 {
-		c.Change = (c.NewMedian - c.BaseMedian) / c.BaseMedian
+		Base: values(base, relative), New: values(new, relative)}
+	c.judgement = judge(c.Base, c.New, m.higherGood, threshold)
+	if relative {
+		// A ratio moves when the reference does too: a regression must also show in the raw
+		// figure, or it was the reference's own noise.
+		raw := judge(values(base, false), values(new, false), m.higherGood, threshold)
+		c.Raw = &raw
+		if (c.Verdict == Regression || c.Verdict == Improvement) && raw.Verdict != c.Verdict {
+			c.Note = fmt.Sprintf("the ratio to the reference moved %+.1f%% but the raw figure %+.1f%% (p=%.3f)", 100*c.Change, 100*raw.Change, raw.P)
+			c.Verdict = NoChange
+		}
+	}
+	if k.server == ReferenceServer && (c.Verdict == Regression || c.Verdict == Improvement) {
+		c.Verdict = Drift
+	}
+	return c
+}
+
+// judgement is two samples of one metric judged: their medians, the change, the U test's p and
+// the verdict.
+type judgement struct {
+	BaseMedian float64
+	NewMedian  float64
+	Change     float64 // (new - base) / base
+	P          float64
+	Verdict    string
+	Note       string // why no verdict could be reached, when so
+}
+
+func judge(base, new []float64, higherGood bool, threshold float64) judgement {
+	j := judgement{BaseMedian: median(base), NewMedian: median(new)}
+	if j.BaseMedian != 0 {
+		j.Change = (j.NewMedian - j.BaseMedian) / j.BaseMedian
 	}
 	thresholds := benchmath.DefaultThresholds
-	cmp := benchmath.AssumeNothing.Compare(benchmath.NewSample(c.Base, &thresholds), benchmath.NewSample(c.New, &thresholds))
-	c.P = cmp.P
-	worse := c.Change < -threshold
-	if !m.higherGood {
-		worse = c.Change > threshold
-	}
-	better := c.Change > threshold
-	if !m.higherGood {
-		better = c.Change < -threshold
+	cmp := benchmath.AssumeNothing.Compare(benchmath.NewSample(base, &thresholds), benchmath.NewSample(new, &thresholds))
+	j.P = cmp.P
+	worse, better := j.Change < -threshold, j.Change > threshold
+	if !higherGood {
+		worse, better = better, worse
 	}
 	switch {
 	case cmp.P < cmp.Alpha && worse:
-		c.Verdict = Regression
+		j.Verdict = Regression
 	case cmp.P < cmp.Alpha && better:
-		c.Verdict = Improvement
+		j.Verdict = Improvement
 	case len(cmp.Warnings) > 0:
-		c.Verdict = TooFew
-		c.Note = cmp.Warnings[0].Error()
+		j.Verdict = TooFew
+		j.Note = cmp.Warnings[0].Error()
 	default:
-		c.Verdict = NoChange
+		j.Verdict = NoChange
 	}
-	return c
+	return j
 }
 
 // WriteCompareTable prints the comparisons like benchstat: medians with their spread, the change
 // and p, and the verdict.
 func WriteCompareTable(w io.Writer, res *CompareResult) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "server\tscenario\tmetric\tbase\tnew\tchange\tp\tn\tverdict")
+	fmt.Fprintln(tw, "server\tscenario\tmetric\tbase\tnew\tchange\tp\tn\traw change\tverdict")
 	for _, c := range res.Comparisons {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%+.1f%%\t%.3f\t%d+%d\t%s\n", c.Server, c.Scenario, c.metricLabel(),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%+.1f%%\t%.3f\t%d+%d\t%s\t%s\n", c.Server, c.Scenario, c.metricLabel(),
 			formatSample(c.BaseMedian, c.Base), formatSample(c.NewMedian, c.New), 100*c.Change, c.P,
-			len(c.Base), len(c.New), c.Verdict)
+			len(c.Base), len(c.New), c.rawLabel(), c.Verdict)
 	}
 	tw.Flush()
 	writeCompareNotes(w, res, "")
@@ -210,16 +235,16 @@ func WriteCompareTable(w io.Writer, res *CompareResult) {
 // WriteCompareMarkdown writes the same table in Markdown, for a pull request comment.
 func WriteCompareMarkdown(w io.Writer, res *CompareResult) error {
 	fmt.Fprintf(w, "### wsgispec bench compare\n\n%s\n\n", VerdictLine(res))
-	fmt.Fprintln(w, "| server | scenario | metric | base | new | change | p | n | verdict |")
-	fmt.Fprintln(w, "|---|---|---|---:|---:|---:|---:|---:|---|")
+	fmt.Fprintln(w, "| server | scenario | metric | base | new | change | p | n | raw change | verdict |")
+	fmt.Fprintln(w, "|---|---|---|---:|---:|---:|---:|---:|---:|---|")
 	for _, c := range res.Comparisons {
 		verdict := c.Verdict
 		if verdict == Regression {
 			verdict = "**regression**"
 		}
-		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %+.1f%% | %.3f | %d+%d | %s |\n", c.Server, c.Scenario,
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %+.1f%% | %.3f | %d+%d | %s | %s |\n", c.Server, c.Scenario,
 			c.metricLabel(), formatSample(c.BaseMedian, c.Base), formatSample(c.NewMedian, c.New), 100*c.Change,
-			c.P, len(c.Base), len(c.New), verdict)
+			c.P, len(c.Base), len(c.New), c.rawLabel(), verdict)
 	}
 	fmt.Fprintln(w)
 	writeCompareNotes(w, res, "- ")
@@ -231,6 +256,14 @@ func (c Comparison) metricLabel() string {
 		return c.Metric + " ÷ref"
 	}
 	return c.Metric
+}
+
+// rawLabel is the raw figure's change and p beside a ratio's, or "-" when the values are raw.
+func (c Comparison) rawLabel() string {
+	if c.Raw == nil {
+		return "-"
+	}
+	return fmt.Sprintf("%+.1f%% p=%.3f", 100*c.Raw.Change, c.Raw.P)
 }
 
 // formatSample is a median with the sample's spread around it, as benchstat shows it.
@@ -269,6 +302,12 @@ func writeCompareNotes(w io.Writer, res *CompareResult, bullet string) {
 			}
 		}
 	}
+	for _, c := range res.Comparisons {
+		if c.Verdict == Drift {
+			notes = append(notes, "drift (machine): the reference server itself changed between the files; the other servers are judged as ratios to it")
+			break
+		}
+	}
 	if len(res.Unmatched) > 0 {
 		notes = append(notes, "not compared: "+strings.Join(res.Unmatched, "; "))
 	}
@@ -277,7 +316,12 @@ func writeCompareNotes(w io.Writer, res *CompareResult, bullet string) {
 		relative = relative || c.VsReference
 	}
 	if relative {
-		notes = append(notes, "÷ref: ratio to the reference server measured in the same round")
+		notes = append(notes, "÷ref: ratio to the reference server measured in the same round; a regression must show in the raw figure too (raw change)")
+	}
+	for _, c := range res.Comparisons {
+		if c.Verdict == NoChange && c.Note != "" {
+			notes = append(notes, fmt.Sprintf("no verdict for %s %s %s: %s", c.Server, c.Scenario, c.Metric, c.Note))
+		}
 	}
 	for _, n := range notes {
 		fmt.Fprintln(w, bullet+n)

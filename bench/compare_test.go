@@ -70,6 +70,53 @@ func TestCompareMachineDriftCancelsAgainstReference(t *testing.T) {
 	}
 }
 
+func TestCompareReferenceChangeIsDriftNotRegression(t *testing.T) {
+	// The reference 20% slower, gunicorn's ratios to it unchanged: the machine slowed.
+	base, new := synthetic(5, 0, 0), synthetic(5, 0, 0)
+	for i := range new.Runs {
+		if r := &new.Runs[i]; r.Server.Name == ReferenceServer {
+			r.ThroughputRPS /= 1.2
+			r.CPUUsPerReq *= 1.2
+		}
+	}
+	res, err := Compare(base, new, DefaultThreshold)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range res.Comparisons {
+		if c.Server == ReferenceServer && c.Verdict != Drift {
+			t.Errorf("reference %s 20%% worse: verdict %q, want %q", c.Metric, c.Verdict, Drift)
+		}
+	}
+	if res.Regressions() != 0 {
+		t.Errorf("a slower reference alone counted %d regressions, want 0", res.Regressions())
+	}
+}
+
+func TestCompareReferenceNoiseIsNotARegression(t *testing.T) {
+	// NEW's reference happened to be 20% cheaper, so gunicorn's CPU ratio to it rose 25%, but
+	// gunicorn's own figures did not move.
+	base, new := synthetic(5, 0, 0), synthetic(5, 0, 0)
+	for i := range new.Runs {
+		if r := &new.Runs[i]; r.Server.Name == ReferenceServer {
+			r.CPUUsPerReq /= 1.25
+		}
+	}
+	AddReferenceRatios(new.Runs)
+	res, err := Compare(base, new, DefaultThreshold)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range res.Comparisons {
+		if c.Server == "gunicorn" && c.Metric == "cpu-µs/req" {
+			if c.Verdict != NoChange || c.Raw == nil || c.Raw.Verdict != NoChange || c.Change < 0.2 {
+				t.Errorf("gunicorn cpu ratio %+.1f%% with its raw figure unchanged: verdict %q (raw %+v), want %q",
+					100*c.Change, c.Verdict, c.Raw, NoChange)
+			}
+		}
+	}
+}
+
 func TestCompareTooFewRounds(t *testing.T) {
 	res, err := Compare(synthetic(3, 0, 0), synthetic(3, 0.5, 0), DefaultThreshold)
 	if err != nil {

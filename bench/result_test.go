@@ -51,7 +51,7 @@ func TestWithReference(t *testing.T) {
 	for in, want := range map[string]string{
 		"gunicorn,uwsgi":        "reference,gunicorn,uwsgi",
 		"gunicorn, reference":   "gunicorn, reference",
-		"all":                   "reference,all",
+		"all":                   "all",
 		"reference":             "reference",
 		"gateway,reference,foo": "gateway,reference,foo",
 	} {

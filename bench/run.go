@@ -57,10 +57,10 @@ const stopGrace = 500 * time.Millisecond
 
 // connectionLimits caps the client's connections to servers whose processes each keep one
 // keep-alive connection to themselves until the client closes it: uWSGI's --http11-socket with
-// 2 processes serves 2 connections, and a third waits in the listen backlog until a request
-// times out. With the cap, requests queue in the client instead, which the open model's latency
-// counts as it would count the backlog.
-var connectionLimits = map[string]int{"uwsgi": 2}
+// 2 processes serves 2 connections, apache2 -X (mod_wsgi) 1, and one more waits in the listen
+// backlog until a request times out. With the cap, requests queue in the client instead, which
+// the open model's latency counts as it would count the backlog.
+var connectionLimits = map[string]int{"uwsgi": 2, "mod_wsgi": 1}
 
 // defaultConnectionLimit caps the client's connections to every other server. Under a fixed
 // rate vegeta starts a worker, and so a connection, whenever the others are all waiting; on a
@@ -77,8 +77,11 @@ func connectionLimit(server string) int {
 }
 
 // WithReference returns a --server list with the reference server first if it is not named: it
-// is measured in every round so that every figure also has a ratio to it.
+// is measured in every round so that every figure also has a ratio to it. "all" includes it.
 func WithReference(servers string) string {
+	if strings.TrimSpace(servers) == "all" {
+		return servers
+	}
 	for _, n := range strings.Split(servers, ",") {
 		if strings.TrimSpace(n) == ReferenceServer {
 			return servers

@@ -51,7 +51,7 @@ func runBench(args []string) int {
 	appDir := fs.String("app-dir", "", "benchmark your own app: its `directory`")
 	appSpec := fs.String("app", "", "with --app-dir: the `module:callable`")
 	path := fs.String("path", "/", "with --app-dir: the `path` to GET")
-	jsonOut := fs.String("json", "", "write the results as JSON to `file` (raw requests go beside it, FILE.results.jsonl.gz)")
+	jsonOut := fs.String("json", "", "write the results as JSON to `file` (- for stdout; every request goes beside it in FILE.results.jsonl.gz)")
 	benchfmtOut := fs.String("benchfmt", "", "write Go benchmark-format lines to `file` (for benchstat)")
 	history := fs.String("history", "", "append this run to the JSON Lines store in `directory`")
 	python := fs.String("python", harness.DefaultPython, "Python `interpreter` for Python servers")
@@ -130,7 +130,7 @@ func runBench(args []string) int {
 		cfg.Progress = func(line string) { fmt.Fprintln(os.Stderr, line) }
 	}
 	var resultsPath string
-	if *jsonOut != "" {
+	if *jsonOut != "" && *jsonOut != "-" { // on stdout there is no "beside it" for the raw results
 		resultsPath = strings.TrimSuffix(*jsonOut, ".json") + ".results.jsonl.gz"
 		f, err := os.Create(resultsPath)
 		if err != nil {
@@ -169,7 +169,11 @@ func runBench(args []string) int {
 			return fail("%v", err)
 		}
 	}
-	bench.WriteSummary(os.Stdout, file.Medians)
+	if *jsonOut == "-" {
+		bench.WriteSummary(os.Stderr, file.Medians)
+	} else {
+		bench.WriteSummary(os.Stdout, file.Medians)
+	}
 	return 0
 }
 
