@@ -85,8 +85,9 @@ func (c *CompareResult) TooFewRounds() int {
 // test over the rounds finds the samples differ (p < 0.05) AND the median moved the wrong way
 // by more than threshold, in req/s or in CPU µs per request (closed model). Each figure is taken
 // as a ratio to the same round's reference server when both files have it, which cancels drift
-// of the machine between the two runs; the raw figure must then have regressed as well, so that
-// the reference's own noise (it is measured, too) does not pass for a regression. The reference
+// of the machine between the two runs; the raw figure must then have moved the same way at
+// p < 0.05 as well, so that the reference's own noise (it is measured, too) does not pass for a
+// regression. The reference
 // itself is compared in raw figures, and its changes are reported as drift, never as regressions.
 func Compare(base, new *File, threshold float64) (*CompareResult, error) {
 	baseSeries, newSeries := closedSeries(base.Runs), closedSeries(new.Runs)
@@ -166,11 +167,13 @@ func compareOne(k seriesKey, m compareMetric, base, new []*Run, relative bool, t
 		Base: values(base, relative), New: values(new, relative)}
 	c.judgement = judge(c.Base, c.New, m.higherGood, threshold)
 	if relative {
-		// A ratio moves when the reference does too: a regression must also show in the raw
-		// figure, or it was the reference's own noise.
+		// A ratio moves when the reference does too: the raw figure must have moved the same
+		// way, significantly, or the change was the reference's own noise. Its size is judged on
+		// the ratio alone, since the machine's drift may shrink or swell the raw change.
 		raw := judge(values(base, false), values(new, false), m.higherGood, threshold)
 		c.Raw = &raw
-		if (c.Verdict == Regression || c.Verdict == Improvement) && raw.Verdict != c.Verdict {
+		confirmed := raw.P < benchmath.DefaultThresholds.CompareAlpha && (raw.Change > 0) == (c.Change > 0)
+		if (c.Verdict == Regression || c.Verdict == Improvement) && !confirmed {
 			c.Note = fmt.Sprintf("the ratio to the reference moved %+.1f%% but the raw figure %+.1f%% (p=%.3f)", 100*c.Change, 100*raw.Change, raw.P)
 			c.Verdict = NoChange
 		}
@@ -316,7 +319,7 @@ func writeCompareNotes(w io.Writer, res *CompareResult, bullet string) {
 		relative = relative || c.VsReference
 	}
 	if relative {
-		notes = append(notes, "÷ref: ratio to the reference server measured in the same round; a regression must show in the raw figure too (raw change)")
+		notes = append(notes, "÷ref: ratio to the reference server measured in the same round; a regression must show in the raw figure too (raw change, same direction at p < 0.05)")
 	}
 	for _, c := range res.Comparisons {
 		if c.Verdict == NoChange && c.Note != "" {

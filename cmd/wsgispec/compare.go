@@ -20,7 +20,8 @@ Compares two wsgispec bench --json files per server and scenario. NEW regresses 
 Mann-Whitney U test over the rounds gives p < 0.05 AND its median req/s fell, or its median server
 CPU µs per request rose, by more than the threshold. Figures are taken as ratios to the same
 round's reference server when both files measured it (cancelling the machine's drift), and the
-raw figure must have regressed too (so that the reference's own noise is no regression). At
+raw figure must have moved the same way at p < 0.05 too (so that the reference's own noise is
+no regression). At
 least 4 rounds a side are needed to reach p < 0.05 (bench's default is 5).
 Exit 0: no regression; 1: a regression; 2: unusable input.
 
