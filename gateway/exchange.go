@@ -78,6 +78,11 @@ func (ex *exchange) serve(in *interpreter, scriptName, pathInfo string, ci *conn
 	C.wsgi_finish(req)
 	ex.mu.Lock()
 	ex.finished = true
+	if !ex.abort && ex.contentLength > 0 && ex.written < ex.contentLength && ex.r.Method != http.MethodHead {
+		// net/http closes the connection after a response shorter than its Content-Length.
+		ex.app.srv.log.Errorf("%s %s: the app declared Content-Length %d but sent %d bytes; the connection is closed",
+			ex.r.Method, ex.r.URL.Path, ex.contentLength, ex.written)
+	}
 	ex.mu.Unlock()
 }
 
@@ -149,10 +154,6 @@ func (ex *exchange) drive(req *C.wsgi_req) {
 			ex.sendFile(int(req.file_fd), int64(req.file_off), int64(req.file_len))
 			return
 		case C.WSGI_END:
-			if ex.contentLength > 0 && ex.written < ex.contentLength && ex.r.Method != http.MethodHead {
-				ex.app.srv.log.Errorf("%s %s: the app declared Content-Length %d but sent %d bytes; the connection is closed",
-					ex.r.Method, ex.r.URL.Path, ex.contentLength, ex.written)
-			}
 			return
 		case C.WSGI_ERROR:
 			ex.fail(C.GoStringN(req.error, C.int(req.error_len)))
