@@ -511,24 +511,13 @@ func (cfg MatrixConfig) runSuite(ctx context.Context, j matrixJob, f FrameworkIn
 // before reaching it.
 func JoinSteps(reports []types.Report) []StepResult {
 	bySteps := map[string]types.SpecReport{}
-	var suiteProblems []string
-	for _, r := range reports {
-		suiteProblems = append(suiteProblems, r.SpecialSuiteFailureReasons...)
-		for _, s := range r.SpecReports {
-			if s.LeafNodeType != types.NodeTypeIt {
-				if s.State.Is(types.SpecStateFailureStates) {
-					suiteProblems = append(suiteProblems, fmt.Sprintf("%s %s: %s", s.LeafNodeType, s.State, firstLine(s.Failure.Message)))
-				}
-				continue
-			}
-			for _, l := range s.Labels() {
-				if name, ok := strings.CutPrefix(l, frameworks.LabelPrefix); ok {
-					bySteps[name] = s
-				}
+	suiteProblem := eachSpec(reports, func(s types.SpecReport) {
+		for _, l := range s.Labels() {
+			if name, ok := strings.CutPrefix(l, frameworks.LabelPrefix); ok {
+				bySteps[name] = s
 			}
 		}
-	}
-	suiteProblem := strings.Join(dedupe(suiteProblems), "; ")
+	})
 	results := make([]StepResult, len(frameworks.Steps))
 	for i, step := range frameworks.Steps {
 		r := StepResult{Name: step.Name, Title: step.Title}

@@ -39,34 +39,42 @@ func JoinReport(reports []types.Report, cases []catalog.Case) (results []CaseRes
 		known[c.ID] = true
 	}
 	byCase := map[string][]types.SpecReport{}
-	var suiteProblems []string
-	for _, r := range reports {
-		suiteProblems = append(suiteProblems, r.SpecialSuiteFailureReasons...)
-		for _, s := range r.SpecReports {
-			if s.LeafNodeType != types.NodeTypeIt {
-				if s.State.Is(types.SpecStateFailureStates) {
-					suiteProblems = append(suiteProblems, fmt.Sprintf("%s %s: %s", s.LeafNodeType, s.State, firstLine(s.Failure.Message)))
-				}
-				continue
+	suiteProblem := eachSpec(reports, func(s types.SpecReport) {
+		id := specCaseID(s)
+		switch {
+		case id == "":
+			if !s.State.Is(types.SpecStateSkipped) { // filtered out specs are reported as skipped
+				warnings = append(warnings, fmt.Sprintf("spec %q has no %s label; its result is not reported", s.FullText(), caseLabel))
 			}
-			id := specCaseID(s)
-			switch {
-			case id == "":
-				if !s.State.Is(types.SpecStateSkipped) { // filtered out specs are reported as skipped
-					warnings = append(warnings, fmt.Sprintf("spec %q has no %s label; its result is not reported", s.FullText(), caseLabel))
-				}
-			case known[id]:
-				byCase[id] = append(byCase[id], s)
-			case !catalogHas(id) && !s.State.Is(types.SpecStateSkipped):
-				warnings = append(warnings, fmt.Sprintf("spec %q is labelled with case %q, which the catalog does not have", s.FullText(), id))
-			}
+		case known[id]:
+			byCase[id] = append(byCase[id], s)
+		case !catalogHas(id) && !s.State.Is(types.SpecStateSkipped):
+			warnings = append(warnings, fmt.Sprintf("spec %q is labelled with case %q, which the catalog does not have", s.FullText(), id))
 		}
-	}
-	suiteProblem := strings.Join(dedupe(suiteProblems), "; ")
+	})
 	for _, c := range cases {
 		results = append(results, caseResult(c, byCase[c.ID], suiteProblem))
 	}
 	return results, warnings
+}
+
+// eachSpec calls f for every It of the reports and returns what went wrong in the suite itself
+// (a failed BeforeSuite, a timeout, an interrupt), joined, or "".
+func eachSpec(reports []types.Report, f func(types.SpecReport)) (suiteProblem string) {
+	var problems []string
+	for _, r := range reports {
+		problems = append(problems, r.SpecialSuiteFailureReasons...)
+		for _, s := range r.SpecReports {
+			if s.LeafNodeType != types.NodeTypeIt {
+				if s.State.Is(types.SpecStateFailureStates) {
+					problems = append(problems, fmt.Sprintf("%s %s: %s", s.LeafNodeType, s.State, firstLine(s.Failure.Message)))
+				}
+				continue
+			}
+			f(s)
+		}
+	}
+	return strings.Join(dedupe(problems), "; ")
 }
 
 func catalogHas(id string) bool {
