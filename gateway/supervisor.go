@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime"
 	"strconv"
 	"sync"
 	"syscall"
@@ -137,8 +138,15 @@ func (s *Supervisor) start(slot int) (*worker, error) {
 		return nil, err
 	}
 	rc.Control(func(fd uintptr) { lfd = fd })
+	env := append(os.Environ(), envWorker+"="+strconv.Itoa(slot))
+	if os.Getenv("GOMAXPROCS") == "" {
+		// A worker runs one GIL's worth of Python; more Go processors than its share of the
+		// cores only make its threads contend for that GIL (measured: 20% more CPU per request
+		// for hello with 2 workers on 2 cores).
+		env = append(env, "GOMAXPROCS="+strconv.Itoa(max(1, runtime.NumCPU()/s.Workers)))
+	}
 	pid, err := syscall.ForkExec(s.Argv[0], s.Argv, &syscall.ProcAttr{
-		Env:   append(os.Environ(), envWorker+"="+strconv.Itoa(slot)),
+		Env:   env,
 		Files: []uintptr{0, 1, 2, lfd, readW.Fd()},
 		// A worker must not outlive its supervisor, even one that was killed.
 		Sys: &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM},
