@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -204,5 +205,30 @@ func TestSlowlorisDoesNotStarveOthers(t *testing.T) {
 	}
 	if d := time.Since(start); d > time.Second {
 		t.Errorf("a normal request beside 1000 slow ones took %s", d)
+	}
+}
+
+// An app that cannot be imported stops `wsgispec serve` at start with exit 2 and the traceback,
+// rather than leaving a supervisor restarting workers that can never load.
+func TestServeExitsWhenTheAppCannotLoad(t *testing.T) {
+	bin := os.Getenv("WSGISPEC_BIN")
+	if bin == "" {
+		t.Skip("WSGISPEC_BIN is not set: run `make test` to build the binary this test needs")
+	}
+	cmd := exec.Command(filepath.Join(bin, "wsgispec"), "serve", "--app-dir", t.TempDir(), "--app", "missing_module:app",
+		"--listen", "127.0.0.1:0", "--workers", "2")
+	done := make(chan struct{})
+	var out []byte
+	var err error
+	go func() { out, err = cmd.CombinedOutput(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("wsgispec serve kept running with an app that cannot be imported")
+	}
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 2 || !strings.Contains(string(out), "No module named 'missing_module'") {
+		t.Errorf("expected exit 2 with the import error, got %v:\n%s", err, out)
 	}
 }

@@ -20,7 +20,7 @@ import (
 // worker exits, which a restart or a reload would then turn into refused requests.
 //
 // A worker learns it is one from the environment: the listening socket is its fd 3 and it
-// reports "loaded, now serving" by closing fd 4.
+// reports "loaded, now serving" by writing a byte to fd 4.
 
 const (
 	envWorker    = "WSGISPEC_GATEWAY_WORKER" // the worker's number; set only in workers
@@ -40,7 +40,10 @@ func WorkerListener() (ln net.Listener, ready func(), ok bool, err error) {
 		return nil, nil, true, fmt.Errorf("inherited listener: %w", err)
 	}
 	readyPipe := os.NewFile(readyFD, "ready")
-	return ln, func() { readyPipe.Close() }, true, nil
+	return ln, func() {
+		readyPipe.Write([]byte{1})
+		readyPipe.Close()
+	}, true, nil
 }
 
 // Supervisor runs and replaces worker processes.
@@ -162,20 +165,18 @@ func (s *Supervisor) start(slot int) (*worker, error) {
 		close(w.done)
 		s.exited <- w
 	}()
-	// The worker closes its end of the pipe once serving; it also closes if the worker dies.
+	// The worker writes one byte once serving; the pipe closes without it if the worker dies.
 	readR.SetReadDeadline(time.Now().Add(readyTimeout))
 	var b [1]byte
-	readR.Read(b[:])
-	select {
-	case <-w.done:
+	if n, err := readR.Read(b[:]); n == 0 {
 		w.retired = true
+		if os.IsTimeout(err) {
+			proc.Kill()
+			<-w.done
+			return nil, fmt.Errorf("worker %d did not load its apps within %s", slot, readyTimeout)
+		}
+		<-w.done
 		return nil, fmt.Errorf("worker %d exited while starting: %v", slot, w.state)
-	default:
-	}
-	if time.Since(w.started) >= readyTimeout {
-		w.retired = true
-		proc.Kill()
-		return nil, fmt.Errorf("worker %d did not load its apps within %s", slot, readyTimeout)
 	}
 	s.mu.Lock()
 	s.workers[slot] = w

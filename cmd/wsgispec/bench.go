@@ -58,10 +58,7 @@ func runBench(args []string) int {
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
-	fail := func(format string, a ...any) int {
-		fmt.Fprintf(os.Stderr, "wsgispec bench: "+format+"\n", a...)
-		return 2
-	}
+	fail := failer("bench")
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	if *quick {

@@ -48,10 +48,7 @@ func runCompare(args []string) int {
 		files = append(files, fs.Arg(0))
 		args = fs.Args()[1:]
 	}
-	fail := func(format string, a ...any) int {
-		fmt.Fprintf(os.Stderr, "wsgispec compare: "+format+"\n", a...)
-		return 2
-	}
+	fail := failer("compare")
 	if len(files) != 2 {
 		return fail("expected two files, BASE.json and NEW.json; got %d (see --help)", len(files))
 	}

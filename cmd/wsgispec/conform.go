@@ -63,10 +63,7 @@ func runConform(args []string) int {
 	if code, ok := parseFlags(fs, jsonFlagValue(args)); !ok {
 		return code
 	}
-	fail := func(format string, a ...any) int {
-		fmt.Fprintf(os.Stderr, "wsgispec conform: "+format+"\n", a...)
-		return 2
-	}
+	fail := failer("conform")
 	if fs.NArg() > 0 {
 		return fail("unexpected argument %q (flags only; see --help)", fs.Arg(0))
 	}

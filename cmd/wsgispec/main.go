@@ -24,6 +24,15 @@ func register(name, summary string, run func(args []string) int) {
 	commands[name] = command{summary: summary, run: run}
 }
 
+// failer returns how a command reports a usage or setup error: one line on stderr naming the
+// command, and the exit code 2.
+func failer(cmd string) func(format string, a ...any) int {
+	return func(format string, a ...any) int {
+		fmt.Fprintf(os.Stderr, "wsgispec "+cmd+": "+format+"\n", a...)
+		return 2
+	}
+}
+
 func usage() {
 	fmt.Fprintf(os.Stderr, "wsgispec %s: PEP 3333 conformance, framework matrix and benchmarks for WSGI servers\n\n", version.Version)
 	fmt.Fprintln(os.Stderr, "usage: wsgispec <command> [flags]   (wsgispec <command> --help for its flags)")

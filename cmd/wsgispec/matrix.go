@@ -47,10 +47,7 @@ func runMatrix(args []string) int {
 	if code, ok := parseFlags(fs, jsonFlagValue(args)); !ok {
 		return code
 	}
-	fail := func(format string, a ...any) int {
-		fmt.Fprintf(os.Stderr, "wsgispec matrix: "+format+"\n", a...)
-		return 2
-	}
+	fail := failer("matrix")
 	switch {
 	case fs.NArg() > 0:
 		return fail("unexpected argument %q (flags only; see --help)", fs.Arg(0))

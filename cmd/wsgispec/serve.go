@@ -21,6 +21,8 @@ func init() {
 	register("serve", "run the reference WSGI gateway (one app from flags, or several from --config)", runServe)
 }
 
+var failServe = failer("serve")
+
 func runServe(args []string) int {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.Usage = func() {
@@ -62,7 +64,7 @@ func runServe(args []string) int {
 		return 2
 	}
 	if fs.NArg() > 0 {
-		return fail("serve: unexpected argument %q", fs.Arg(0))
+		return failServe("unexpected argument %q", fs.Arg(0))
 	}
 
 	var cfg *gateway.Config
@@ -74,15 +76,15 @@ func runServe(args []string) int {
 			}
 		})
 		if len(conflict) > 0 {
-			return fail("serve: %s cannot be combined with --config (set them in the file)", strings.Join(conflict, ", "))
+			return failServe("%s cannot be combined with --config (set them in the file)", strings.Join(conflict, ", "))
 		}
 		var err error
 		if cfg, err = gateway.LoadConfig(*configPath); err != nil {
-			return fail("serve: %v", err)
+			return failServe("%v", err)
 		}
 	} else {
 		if *appSpec == "" {
-			return fail("serve: --app module:callable (or --config FILE) is required")
+			return failServe("--app module:callable (or --config FILE) is required")
 		}
 		module, callable, _ := strings.Cut(*appSpec, ":")
 		cfg = &gateway.Config{
@@ -93,7 +95,7 @@ func runServe(args []string) int {
 				Protocol: *protocol, Debug: *debug, Interpreter: *interp}},
 		}
 		if err := cfg.Normalize(); err != nil {
-			return fail("serve: %v", err)
+			return failServe("%v", err)
 		}
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -102,7 +104,7 @@ func runServe(args []string) int {
 	ln, ready, isWorker, err := gateway.WorkerListener()
 	if isWorker {
 		if err != nil {
-			return fail("serve: %v", err)
+			return failServe("%v", err)
 		}
 		return runWorker(ctx, cfg, ln, ready)
 	}
@@ -113,17 +115,17 @@ func runServe(args []string) int {
 func runSupervisor(ctx context.Context, cfg *gateway.Config) int {
 	l, err := net.Listen("tcp", cfg.Server.Listen)
 	if err != nil {
-		return fail("serve: %v", err)
+		return failServe("%v", err)
 	}
 	defer l.Close()
 	log, err := gateway.OpenLog(cfg.Server.Log)
 	if err != nil {
-		return fail("serve: %v", err)
+		return failServe("%v", err)
 	}
 	defer log.Close()
 	exe, err := os.Executable()
 	if err != nil {
-		return fail("serve: %v", err)
+		return failServe("%v", err)
 	}
 	sup := &gateway.Supervisor{
 		Listener: l.(*net.TCPListener),
@@ -134,7 +136,7 @@ func runSupervisor(ctx context.Context, cfg *gateway.Config) int {
 	}
 	fmt.Fprintf(os.Stderr, "wsgispec serve: listening on http://%s with %d workers\n", l.Addr(), cfg.Server.Workers)
 	if err := sup.Run(ctx); err != nil {
-		return fail("serve: %v", err)
+		return failServe("%v", err)
 	}
 	return 0
 }
@@ -143,7 +145,7 @@ func runSupervisor(ctx context.Context, cfg *gateway.Config) int {
 func runWorker(ctx context.Context, cfg *gateway.Config, ln net.Listener, ready func()) int {
 	pyDir, err := pyapps.Dir()
 	if err != nil {
-		return fail("serve: %v", err)
+		return failServe("%v", err)
 	}
 	var srv *gateway.Server
 	// A request stuck where Python cannot interrupt it: stop accepting, give the other requests
@@ -159,7 +161,7 @@ func runWorker(ctx context.Context, cfg *gateway.Config, ln net.Listener, ready 
 	}
 	srv, err = gateway.New(*cfg, gateway.Options{PyAppsDir: pyDir, Multiprocess: cfg.Server.Workers > 1, OnStuck: onStuck})
 	if err != nil {
-		return fail("serve: %v", err)
+		return failServe("%v", err)
 	}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
@@ -168,7 +170,7 @@ func runWorker(ctx context.Context, cfg *gateway.Config, ln net.Listener, ready 
 	case err := <-done:
 		srv.Close()
 		if err != nil {
-			return fail("serve: %v", err)
+			return failServe("%v", err)
 		}
 	case <-ctx.Done():
 		if err := srv.Shutdown(context.Background()); err != nil {
@@ -176,10 +178,4 @@ func runWorker(ctx context.Context, cfg *gateway.Config, ln net.Listener, ready 
 		}
 	}
 	return 0
-}
-
-// fail prints one line on stderr and returns the setup-error exit code.
-func fail(format string, args ...any) int {
-	fmt.Fprintf(os.Stderr, "wsgispec "+format+"\n", args...)
-	return 2
 }
