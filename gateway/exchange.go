@@ -46,13 +46,16 @@ type exchange struct {
 	readErr       error // why wsgi.input failed: a malformed or oversized body is the client's fault
 }
 
-var errClientGone = errors.New("client disconnected")
-
 // serve runs the app for one request. scriptName and pathInfo are the request path split by the
 // app's mount.
+// environPool recycles the packed environ buffers: C copies what it needs into Python strings
+// during wsgi_start, so a buffer is free again as soon as the app has been called.
+var environPool = sync.Pool{New: func() any { return &environ{buf: make([]byte, 0, 1024)} }}
+
 func (ex *exchange) serve(in *interpreter, scriptName, pathInfo string, ci *connInfo, remoteAddr string) {
-	var env environ
-	env.buf = make([]byte, 0, 1024)
+	env := environPool.Get().(*environ)
+	env.buf = env.buf[:0]
+	defer environPool.Put(env)
 	env.build(ex.r, ci, scriptName, pathInfo, ex.app.srv.software, remoteAddr, ex.https)
 
 	h := cgo.NewHandle(ex)

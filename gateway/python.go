@@ -59,14 +59,6 @@ func startPython() error {
 	return pyErr
 }
 
-// PythonVersion reports the embedded interpreter's version line.
-func PythonVersion() string {
-	if err := startPython(); err != nil {
-		return "unavailable"
-	}
-	return strings.Fields(python3.Py_GetVersion())[0]
-}
-
 func allocSlot() (int, error) {
 	slotMu.Lock()
 	defer slotMu.Unlock()

@@ -136,7 +136,7 @@ func New(cfg Config, opt Options) (*Server, error) {
 		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
 			cc := c.(*countingConn)
 			_, isTLS := cc.Conn.(*tls.Conn)
-			return context.WithValue(ctx, connInfoKey{}, newConnInfo(cc, isTLS))
+			return contextWithConnInfo(ctx, newConnInfo(cc, isTLS))
 		},
 	}
 	return s, nil
@@ -310,6 +310,3 @@ func (s *Server) Close() {
 	}
 	s.log.Close()
 }
-
-// Addr is a helper for messages: the configured listen address.
-func (s *Server) Addr() string { return s.cfg.Server.Listen }

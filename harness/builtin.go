@@ -79,8 +79,9 @@ func init() {
 	Register(modWSGIAdapter)
 }
 
-// pythonModuleServer is a server started as `python -m module ARGS`, run from the app directory.
-func pythonModuleServer(name, runs, module, dist string, args func(Launch) []string) *Adapter {
+// pythonServer is a Python package's server, its version detected from the distribution dist,
+// run from the app directory with the command line argv gives.
+func pythonServer(name, runs, module, dist string, argv func(Launch) []string) *Adapter {
 	return &Adapter{
 		Name:       name,
 		Runs:       runs,
@@ -90,28 +91,26 @@ func pythonModuleServer(name, runs, module, dist string, args func(Launch) []str
 			return pythonDistVersion(ctx, env.Python, module, dist)
 		},
 		Command: func(l Launch) (Command, error) {
-			return Command{Argv: append([]string{l.Python, "-m", module}, args(l)...), Dir: l.App.Dir}, nil
+			return Command{Argv: argv(l), Dir: l.App.Dir}, nil
 		},
 	}
+}
+
+// pythonModuleServer is a server started as `python -m module ARGS`.
+func pythonModuleServer(name, runs, module, dist string, args func(Launch) []string) *Adapter {
+	return pythonServer(name, runs, module, dist, func(l Launch) []string {
+		return append([]string{l.Python, "-m", module}, args(l)...)
+	})
 }
 
 // pythonSourceServer is a server with no command-line entry point of its own, started as
 // `python -c SOURCE` from the app directory (which `-c` puts first on sys.path). source gets the
 // statement importing the app as `app`.
 func pythonSourceServer(name, runs, module, dist string, source func(l Launch, importApp string) string) *Adapter {
-	return &Adapter{
-		Name:       name,
-		Runs:       runs,
-		Purposes:   ForAll,
-		UsesPython: true,
-		Detect: func(ctx context.Context, env Env) (string, error) {
-			return pythonDistVersion(ctx, env.Python, module, dist)
-		},
-		Command: func(l Launch) (Command, error) {
-			importApp := fmt.Sprintf("from %s import %s as app; ", l.App.Module, l.App.Callable)
-			return Command{Argv: []string{l.Python, "-c", source(l, importApp)}, Dir: l.App.Dir}, nil
-		},
-	}
+	return pythonServer(name, runs, module, dist, func(l Launch) []string {
+		importApp := fmt.Sprintf("from %s import %s as app; ", l.App.Module, l.App.Callable)
+		return []string{l.Python, "-c", source(l, importApp)}
+	})
 }
 
 // pythonDistVersion imports module under python and returns the version of its distribution,

@@ -23,6 +23,16 @@ const (
 // ConformanceSuite is the file name of the compiled conformance suite, beside wsgispec.
 const ConformanceSuite = "wsgispec-conformance.test"
 
+// LocateSuite is the compiled suite file beside the wsgispec executable in toolDir, or an error
+// saying how to build it.
+func LocateSuite(toolDir, file string, timeout time.Duration) (Suite, error) {
+	s := Suite{Binary: filepath.Join(toolDir, file), Timeout: timeout}
+	if _, err := os.Stat(s.Binary); err != nil {
+		return Suite{}, fmt.Errorf("the suite %s is missing (make build compiles it beside wsgispec)", s.Binary)
+	}
+	return s, nil
+}
+
 // Suite is a compiled Ginkgo suite (`go test -c`) run as a child process, as DESIGN.md
 // "Running the Ginkgo specs from the CLI" describes.
 type Suite struct {

@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -114,16 +113,17 @@ func runConform(args []string) int {
 	defer stop()
 	started := time.Now()
 	env := harness.Env{Python: *python, ToolDir: harness.ExecutableDir()}
+	suite, err := harness.LocateSuite(env.ToolDir, harness.ConformanceSuite, *suiteTimeout)
+	if err != nil {
+		return fail("%v", err)
+	}
 	cfg := harness.ConformConfig{
 		Env:          env,
 		Cases:        sel,
-		Suite:        harness.Suite{Binary: filepath.Join(env.ToolDir, harness.ConformanceSuite), Timeout: *suiteTimeout},
+		Suite:        suite,
 		Parallel:     *parallel,
 		StartTimeout: *startTimeout,
 		Progress:     func(line string) { fmt.Fprintln(os.Stderr, line) },
-	}
-	if _, err := os.Stat(cfg.Suite.Binary); err != nil {
-		return fail("the conformance suite %s is missing (make build compiles it beside wsgispec)", cfg.Suite.Binary)
 	}
 	switch {
 	case *targetURL != "":

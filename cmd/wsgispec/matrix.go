@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -67,15 +66,16 @@ func runMatrix(args []string) int {
 	defer stop()
 	started := time.Now()
 	env := harness.Env{Python: *python, ToolDir: harness.ExecutableDir()}
+	suite, err := harness.LocateSuite(env.ToolDir, harness.FrameworksSuite, *suiteTimeout)
+	if err != nil {
+		return fail("%v", err)
+	}
 	cfg := harness.MatrixConfig{
 		Env:          env,
-		Suite:        harness.Suite{Binary: filepath.Join(env.ToolDir, harness.FrameworksSuite), Timeout: *suiteTimeout},
+		Suite:        suite,
 		Parallel:     *parallel,
 		StartTimeout: *startTimeout,
 		Progress:     func(line string) { fmt.Fprintln(os.Stderr, line) },
-	}
-	if _, err := os.Stat(cfg.Suite.Binary); err != nil {
-		return fail("the framework contract suite %s is missing (make build compiles it beside wsgispec)", cfg.Suite.Binary)
 	}
 	for _, f := range chosen {
 		v, err := harness.DetectFramework(ctx, *python, f)
