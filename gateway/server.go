@@ -35,8 +35,13 @@ type Server struct {
 	opt      Options
 	proxies  *allowList
 	tls      *tls.Config
-	// unregistered counts connections accepted but not yet registered with net/http.
-	unregistered sync.WaitGroup
+
+	// Drain's view of the connections: net/http's own is private.
+	connMu   sync.Mutex
+	conns    map[net.Conn]connState
+	ln       net.Listener  // the listener Serve accepts on
+	served   chan struct{} // closed when Serve returns
+	draining atomic.Bool
 }
 
 // App is one mounted application.
@@ -128,11 +133,7 @@ func New(cfg Config, opt Options) (*Server, error) {
 		IdleTimeout:       cfg.Server.IdleTimeout.Duration,
 		MaxHeaderBytes:    cfg.Server.MaxHeaderBytes,
 		ErrorLog:          nil,
-		ConnState: func(c net.Conn, st http.ConnState) {
-			if st == http.StateNew {
-				s.unregistered.Done()
-			}
-		},
+		ConnState:         s.trackConn,
 		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
 			cc := c.(*countingConn)
 			_, isTLS := cc.Conn.(*tls.Conn)
@@ -221,6 +222,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "413 Request Entity Too Large", http.StatusRequestEntityTooLarge)
 		return
 	}
+	if s.draining.Load() {
+		w.Header().Set("Connection", "close") // see Drain
+	}
 	ci, _ := r.Context().Value(connInfoKey{}).(*connInfo)
 	if ci.conn.smuggled(len(r.Header["Content-Length"]), len(r.TransferEncoding) > 0) {
 		s.log.Errorf("%s %s from %s: both Transfer-Encoding and Content-Length; refused (request smuggling)", r.Method, r.URL.Path, r.RemoteAddr)
@@ -255,14 +259,18 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ex.serve(app.interp, scriptName, pathInfo, ci, remote)
 }
 
-// Serve accepts connections on ln until Shutdown.
+// Serve accepts connections on ln until Shutdown or Drain.
 func (s *Server) Serve(ln net.Listener) error {
 	if s.tls != nil {
 		ln = tls.NewListener(ln, s.tls)
 	}
-	ln = countingListener{ln, &s.unregistered}
+	ln = countingListener{ln}
+	s.connMu.Lock()
+	s.ln, s.served = ln, make(chan struct{})
+	s.connMu.Unlock()
+	defer close(s.served)
 	err := s.http.Serve(ln)
-	if errors.Is(err, http.ErrServerClosed) {
+	if errors.Is(err, http.ErrServerClosed) || s.draining.Load() && errors.Is(err, net.ErrClosed) {
 		return nil
 	}
 	return err
@@ -278,19 +286,78 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	return err
 }
 
-// Drain stops accepting and waits, until ctx ends, for the requests in flight; it does not touch
-// Python, so it is safe while a Python thread is stuck.
+// Drain stops accepting and waits, until ctx ends, for every connection already accepted to be
+// answered; it does not touch Python, so it is safe while a Python thread is stuck.
 //
-// net/http's Shutdown can return while a connection it has just accepted is not yet registered
-// with it; that connection would be cut when the process exits, and a client sent to this
-// worker in its last instant would see an empty reply. So once Shutdown returns, Drain waits
-// for every accepted connection to be registered and shuts down again, which waits for them.
+// It cannot start with net/http's Shutdown: a request read after Shutdown has begun is dropped
+// unanswered, even the first one on a connection accepted a moment before, so a client that the
+// kernel handed to this worker in its last instant would see an empty reply. Closing idle
+// keep-alive connections at once has the same flaw for a client that has just sent its next
+// request. So Drain closes the listener and waits for Serve to return, by when every accepted
+// connection is registered; from then on each response says "Connection: close", and a
+// connection is closed by the gateway only once it has been idle for drainIdleGrace. Shutdown,
+// last, finds nothing left to cut.
 func (s *Server) Drain(ctx context.Context) error {
-	if err := s.http.Shutdown(ctx); err != nil {
-		return err
+	s.draining.Store(true)
+	s.connMu.Lock()
+	ln, served := s.ln, s.served
+	s.connMu.Unlock()
+	if ln != nil {
+		ln.Close()
+		select {
+		case <-served:
+		case <-ctx.Done():
+		}
 	}
-	s.unregistered.Wait()
+	poll := time.NewTicker(5 * time.Millisecond)
+	defer poll.Stop()
+	for s.closeIdle(time.Now().Add(-drainIdleGrace)) && ctx.Err() == nil {
+		select {
+		case <-poll.C:
+		case <-ctx.Done():
+		}
+	}
 	return s.http.Shutdown(ctx)
+}
+
+// drainIdleGrace is how long a keep-alive connection must have been idle before Drain closes it:
+// a client still using it sends its next request well within this, and is answered with
+// "Connection: close".
+const drainIdleGrace = 200 * time.Millisecond
+
+type connState struct {
+	state http.ConnState
+	since time.Time
+}
+
+// trackConn is net/http's ConnState hook.
+func (s *Server) trackConn(c net.Conn, st http.ConnState) {
+	now := time.Now()
+	s.connMu.Lock()
+	defer s.connMu.Unlock()
+	switch st {
+	case http.StateClosed, http.StateHijacked:
+		delete(s.conns, c)
+	default:
+		if s.conns == nil {
+			s.conns = map[net.Conn]connState{}
+		}
+		s.conns[c] = connState{st, now}
+	}
+}
+
+// closeIdle closes the connections idle since before idleBefore and reports whether any
+// connection is left open.
+func (s *Server) closeIdle(idleBefore time.Time) bool {
+	s.connMu.Lock()
+	defer s.connMu.Unlock()
+	for c, cs := range s.conns {
+		if cs.state == http.StateIdle && cs.since.Before(idleBefore) {
+			c.Close()
+			delete(s.conns, c)
+		}
+	}
+	return len(s.conns) > 0
 }
 
 // Close unloads the apps and closes the log.

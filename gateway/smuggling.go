@@ -3,7 +3,6 @@ package gateway
 import (
 	"bytes"
 	"net"
-	"sync"
 	"sync/atomic"
 )
 
@@ -67,11 +66,9 @@ func (c *countingConn) smuggled(declared int, chunked bool) bool {
 	return chunked && c.seen.Load() > c.used
 }
 
-// countingListener hands out countingConns. It also counts connections accepted but not yet
-// known to net/http (see Server.Shutdown).
+// countingListener hands out countingConns.
 type countingListener struct {
 	net.Listener
-	unregistered *sync.WaitGroup
 }
 
 func (l countingListener) Accept() (net.Conn, error) {
@@ -79,6 +76,5 @@ func (l countingListener) Accept() (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	l.unregistered.Add(1)
 	return &countingConn{Conn: c}, nil
 }

@@ -94,11 +94,15 @@ func (s *Supervisor) Run(ctx context.Context) error {
 			return nil
 		case <-hup:
 			s.Log.Infof("supervisor: HUP: replacing workers one by one")
+			replaced := 0
 			for i := 0; i < s.Workers; i++ {
 				if err := s.replace(i); err != nil {
 					s.Log.Errorf("supervisor: reload of worker %d: %v (the old one keeps serving)", i, err)
+				} else {
+					replaced++
 				}
 			}
+			s.Log.Infof("supervisor: HUP: %d of %d workers replaced", replaced, s.Workers)
 		case w := <-s.exited:
 			if w.retired {
 				continue
