@@ -25,6 +25,7 @@ type gatewayProcess struct {
 	cmd  *exec.Cmd
 	addr string
 	log  string
+	dir  string // the app's record directory (GWTEST_DIR)
 }
 
 func startBinary(t *testing.T, args ...string) *gatewayProcess {
@@ -40,7 +41,7 @@ func startBinary(t *testing.T, args ...string) *gatewayProcess {
 	addr := ln.Addr().String()
 	ln.Close()
 	dir := t.TempDir()
-	gp := &gatewayProcess{addr: addr, log: filepath.Join(dir, "gateway.log")}
+	gp := &gatewayProcess{addr: addr, log: filepath.Join(dir, "gateway.log"), dir: dir}
 	app, _ := filepath.Abs("testdata/app")
 	argv := append([]string{"serve", "--app-dir", app, "--app", "gwtest:application", "--listen", addr, "--log", gp.log}, args...)
 	gp.cmd = exec.Command(filepath.Join(bin, "wsgispec"), argv...)
@@ -167,6 +168,30 @@ func reloadUnderLoad(t *testing.T, keepAlive bool) {
 	t.Logf("%d of %d requests failed during HUP (first: %v)", n, total, firstFailure.Load())
 	if n > 0 {
 		t.Errorf("%d of %d requests failed during HUP (first: %v)", n, total, firstFailure.Load())
+	}
+}
+
+// A worker whose threads are all busy leaves new connections to an idle worker: with one thread
+// each, a request sent while a slow one runs is answered by the other worker. Without
+// back-pressure the busy worker takes about half of them and they wait for its thread.
+func TestBusyWorkerLeavesConnectionsToIdleOne(t *testing.T) {
+	gp := startBinary(t, "--workers", "2", "--threads", "1")
+	sleeping := filepath.Join(gp.dir, "sleeping")
+	for i := range 6 {
+		os.Remove(sleeping)
+		slow := make(chan string, 1)
+		go func() {
+			_, pid, _ := gp.get("/pid?1")
+			slow <- pid
+		}()
+		waitFor(t, "the slow request to run", func() bool { _, err := os.Stat(sleeping); return err == nil })
+		_, quick, err := gp.get("/pid")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if busy := <-slow; quick == busy {
+			t.Fatalf("try %d: worker %s, busy with the slow request on its only thread, accepted the next connection too", i, busy)
+		}
 	}
 }
 

@@ -40,8 +40,15 @@ type Server struct {
 	connMu   sync.Mutex
 	conns    map[net.Conn]connState
 	ln       net.Listener  // the listener Serve accepts on
+	rawLn    net.Listener  // the socket under it (no TLS), for kickAccept
 	served   chan struct{} // closed when Serve returns
 	draining atomic.Bool
+
+	// Back-pressure (backpressure.go): requests held, a wake-up for an Accept waiting for room,
+	// and Drain's signal to such an Accept.
+	held          atomic.Int32
+	unheld        chan struct{}
+	stopAccepting chan struct{}
 }
 
 // App is one mounted application.
@@ -82,13 +89,15 @@ func New(cfg Config, opt Options) (*Server, error) {
 	}
 	defaultLog = log
 	s := &Server{
-		cfg:      cfg,
-		log:      log,
-		threads:  make(chan struct{}, cfg.Server.Threads),
-		software: "wsgispec-gateway/" + version.Version,
-		asgiDir:  opt.PyAppsDir + "/asgi",
-		baseEnv:  processEnviron(),
-		opt:      opt,
+		cfg:           cfg,
+		log:           log,
+		threads:       make(chan struct{}, cfg.Server.Threads),
+		unheld:        make(chan struct{}, 1),
+		stopAccepting: make(chan struct{}),
+		software:      "wsgispec-gateway/" + version.Version,
+		asgiDir:       opt.PyAppsDir + "/asgi",
+		baseEnv:       processEnviron(),
+		opt:           opt,
 	}
 	s.proxies, _ = parseAllowList(cfg.Server.ForwardedAllowIPs) // checked by Normalize
 	if cfg.Server.TLSCert != "" {
@@ -260,13 +269,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // Serve accepts connections on ln until Shutdown or Drain.
-func (s *Server) Serve(ln net.Listener) error {
+func (s *Server) Serve(raw net.Listener) error {
+	ln := net.Listener(heldListener{raw, s})
 	if s.tls != nil {
 		ln = tls.NewListener(ln, s.tls)
 	}
 	ln = countingListener{ln}
 	s.connMu.Lock()
-	s.ln, s.served = ln, make(chan struct{})
+	s.ln, s.rawLn, s.served = ln, raw, make(chan struct{})
 	s.connMu.Unlock()
 	defer close(s.served)
 	err := s.http.Serve(ln)
@@ -298,7 +308,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 // connection is closed by the gateway only once it has been idle for drainIdleGrace. Shutdown,
 // last, finds nothing left to cut.
 func (s *Server) Drain(ctx context.Context) error {
-	s.draining.Store(true)
+	if !s.draining.Swap(true) {
+		close(s.stopAccepting)
+	}
 	s.connMu.Lock()
 	ln, served := s.ln, s.served
 	s.connMu.Unlock()
@@ -335,6 +347,7 @@ func (s *Server) trackConn(c net.Conn, st http.ConnState) {
 	now := time.Now()
 	s.connMu.Lock()
 	defer s.connMu.Unlock()
+	s.countHeld(s.conns[c].state, st) // a connection not yet known is new, StateNew being zero
 	switch st {
 	case http.StateClosed, http.StateHijacked:
 		delete(s.conns, c)
@@ -353,8 +366,7 @@ func (s *Server) closeIdle(idleBefore time.Time) bool {
 	defer s.connMu.Unlock()
 	for c, cs := range s.conns {
 		if cs.state == http.StateIdle && cs.since.Before(idleBefore) {
-			c.Close()
-			delete(s.conns, c)
+			c.Close() // trackConn forgets it when net/http reports it closed
 		}
 	}
 	return len(s.conns) > 0

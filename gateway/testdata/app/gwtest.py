@@ -186,7 +186,10 @@ def application(environ, start_response):
     if path == "/big":
         start_response("200 OK", [])
         return iter([b"y" * 65536] * int(qs))
-    if path == "/pid":
+    if path == "/pid":  # with a query: first says it runs (record "sleeping"), then sleeps qs seconds
+        if qs:
+            record("sleeping", str(os.getpid()))
+            time.sleep(float(qs))
         start_response("200 OK", [("Content-Type", "text/plain")])
         return [str(os.getpid()).encode()]
     if path == "/exit":  # the worker dies mid-request
