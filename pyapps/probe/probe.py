@@ -5,7 +5,10 @@ What a client can see (environ, what wsgi.input returned, status and headers) co
 response body as JSON. What only the server side can see (close() calls, whether start_response
 raised, what wsgiref.validate found) is appended as JSON lines to
 <WSGISPEC_PROBE_DIR>/<token>.jsonl, where the token is the request's own "token" query parameter,
-so that concurrent requests, several worker processes and repeated runs never mix records.
+so that concurrent requests, several worker processes and repeated runs never mix records. Every
+route records when the application is done with the request: "app-raised", or
+"app-returned-without-close" for a result without close(); the probe's own iterables record
+"close" when the server closes them.
 
 Only the standard library of Python 3.11, so that every server can load it.
 
@@ -590,11 +593,25 @@ def application(*args, **kwargs):
         start_response = kwargs.get("start_response", args[1] if len(args) > 1 else None)
     else:
         environ, start_response = args
+    record = Recorder(environ)
+    try:
+        result = route(environ, start_response, called_by_keyword)
+    except BaseException as exc:
+        record("app-raised", error=error_text(exc))
+        raise
+    if not callable(getattr(result, "close", None)):
+        # The server calls nothing of the application's after this (a list, say): it holds
+        # everything the response needs.
+        record("app-returned-without-close")
+    return result
+
+
+def route(environ, start_response, called_by_keyword):
     path = environ.get("PATH_INFO", "")
-    route = path.lstrip("/").split("/", 1)[0]
-    if route in ("", "environ"):
+    name = path.lstrip("/").split("/", 1)[0]
+    if name in ("", "environ"):
         return environ_route(environ, start_response, called_by_keyword)
-    handler = ROUTES.get(route)
+    handler = ROUTES.get(name)
     if handler is None:
         return json_response(start_response, {"error": "no probe route %r" % path}, status="404 Not Found")
     return handler(environ, start_response)

@@ -24,7 +24,7 @@ var _ = Describe("close()", func() {
 			k.needProbeDir()
 			k.expect("close() called within %v when %s", closeWait, situation)
 			token := newToken()
-			k.try(request{path: probePath("/stream", "h", "Content-Type: text/plain", "iter", iter, "token", token), until: untilHas("second")})
+			k.try(request{path: probePath("/stream", "h", "Content-Type: text/plain", "iter", iter), token: token, until: untilHas("second")})
 			rs := awaitClose(token, closeWait)
 			if count(rs, "close") == 0 {
 				k.failf("close() not called (%s)", eventList(rs))
@@ -41,7 +41,7 @@ var _ = Describe("close()", func() {
 		k.expect("close() called within 4 s of the client resetting the connection in the middle of an endless body")
 		token := newToken()
 		c := k.open()
-		r := request{path: probePath("/stream", "h", "Content-Type: text/plain", "iter", "yield-until-disconnect:6", "token", token)}
+		r := request{path: probePath("/stream", "h", "Content-Type: text/plain", "iter", "yield-until-disconnect:6"), token: token}
 		deadline := time.Now().Add(readTimeout)
 		if _, err := c.Write(r.bytes(), deadline); err != nil {
 			k.failf("sending the request: %v", err)
@@ -69,7 +69,7 @@ var _ = Describe("close()", func() {
 		var seen []string
 		for _, iter := range []string{"yield:first-,yield:second", "yield:second,raise"} {
 			token := newToken()
-			k.try(request{path: probePath("/stream", "h", "Content-Type: text/plain", "iter", iter, "token", token), until: untilHas("second")})
+			k.try(request{path: probePath("/stream", "h", "Content-Type: text/plain", "iter", iter), token: token, until: untilHas("second")})
 			awaitClose(token, closeWait)
 			time.Sleep(300 * time.Millisecond) // a second call, if any, comes soon after the first
 			rs := readRecords(token)

@@ -19,7 +19,7 @@ var failAfterSend = []string{"h", "Content-Type: text/plain", "iter", "yield:par
 func afterSendOutcome(k *check) (exchange, []record) {
 	k.needProbeDir()
 	token := newToken()
-	x := k.try(request{path: probePath("/stream", append(failAfterSend, "token", token)...), until: untilHas("partial")})
+	x := k.try(request{path: probePath("/stream", failAfterSend...), token: token, until: untilHas("partial")})
 	rs := awaitRecords(token, 3*time.Second, func(rs []record) bool {
 		_, done := first(rs, "start_response-raised", "start_response-returned")
 		return done
@@ -32,7 +32,7 @@ var _ = Describe("exc_info", func() {
 		func(ctx SpecContext, id string, params []string) {
 			k := newCheck(catalog.MustLookup(id))
 			k.expect("\"500 Probe Replaced\" with X-Probe-Replaced: yes, without the first call's X-Probe-First, body \"error body\"")
-			x := k.do(request{path: probePath("/stream", append([]string{"h", "Content-Type: text/plain", "h", "X-Probe-First: yes"}, params...)...), until: untilHas("error body")})
+			x := k.do(request{path: probePath("/stream", append([]string{"h", "Content-Type: text/plain", "h", "X-Probe-First: yes"}, params...)...), token: newToken(), until: untilHas("error body")})
 			r := x.resp
 			if r.Status != 500 || r.Header.Get("X-Probe-Replaced") != "yes" || r.Header.Has("X-Probe-First") || string(r.Body) != "error body" {
 				k.failf("%q, X-Probe-Replaced %q, X-Probe-First %q, body %q", r.StatusLine, r.Header.Get("X-Probe-Replaced"), r.Header.Get("X-Probe-First"), clip(r.Body))
@@ -70,7 +70,7 @@ var _ = Describe("exc_info", func() {
 		})
 		caseSpec("exc_info.response-aborted", func(k *check) {
 			k.expect("the client cannot mistake the response for a complete one: a chunked body without its last chunk (or a Content-Length not met), and no second status line")
-			x := k.try(request{path: probePath("/stream", failAfterSend...)})
+			x := k.try(request{path: probePath("/stream", failAfterSend...), token: newToken()})
 			if x.resp == nil {
 				k.failf("%s", x.problem())
 			}
@@ -91,11 +91,11 @@ var _ = Describe("exc_info", func() {
 
 	caseSpec("exc_info.unhandled-exception", func(k *check) {
 		k.expect("a 5xx status for an application that raises before start_response, and then a normal answer to the next request")
-		x := k.do(request{path: "/exception"})
+		x := k.do(request{path: "/exception", token: newToken()})
 		if x.resp.Status < 500 || x.resp.Status > 599 {
 			k.failf("%q", x.resp.StatusLine)
 		}
-		next := k.do(request{path: "/environ"})
+		next := k.do(request{path: "/environ", token: newToken()})
 		if next.resp.Status != 200 {
 			k.failf("%q, then %q for the next request", x.resp.StatusLine, next.resp.StatusLine)
 		}

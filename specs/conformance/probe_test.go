@@ -35,6 +35,10 @@ type request struct {
 	// body without Content-Length that a server leaves open, as uWSGI's HTTP/1.1 socket does
 	// until its 4 s idle timeout); the cases about framing leave it unset.
 	until func(body []byte) bool
+	// token, when set, is added to the query to name the request's records in the probe's side
+	// channel. Besides letting the spec read them, it bounds the wait for a response the server
+	// leaves unfinished: see watchFinish.
+	token string
 }
 
 // untilHas is a request.until that is satisfied once the body contains s.
@@ -66,7 +70,15 @@ func (r request) bytes() []byte {
 	if r.body != nil && !r.header.Has("Content-Length") && !r.header.Has("Transfer-Encoding") {
 		h = append(h, rawhttp.Field{Name: "Content-Length", Value: strconv.Itoa(len(r.body))})
 	}
-	return rawhttp.Request{Method: r.methodOrGet(), Target: target.mount + r.path, Proto: r.proto, Header: h, Body: r.body}.Bytes()
+	path := r.path
+	if r.token != "" {
+		separator := "?"
+		if strings.Contains(path, "?") {
+			separator = "&"
+		}
+		path += separator + "token=" + r.token
+	}
+	return rawhttp.Request{Method: r.methodOrGet(), Target: target.mount + path, Proto: r.proto, Header: h, Body: r.body}.Bytes()
 }
 
 // exchange is one request and what came back.
@@ -83,9 +95,9 @@ func (x exchange) problem() string {
 	var reason string
 	switch {
 	case isTimeout(x.err) && x.resp == nil:
-		reason = fmt.Sprintf("nothing within %v", x.timeout)
+		reason = "nothing within " + x.waited()
 	case isTimeout(x.err):
-		reason = fmt.Sprintf("the response stopped for %v: %v", x.timeout, x.err)
+		reason = fmt.Sprintf("nothing more within %s: %v", x.waited(), x.err)
 	case errors.Is(x.err, io.EOF):
 		reason = "the server closed the connection without a response"
 	default:
@@ -97,6 +109,17 @@ func (x exchange) problem() string {
 	return fmt.Sprintf("incomplete response %q with %d body bytes (%s)", x.resp.StatusLine, len(x.resp.Body), reason)
 }
 
+// waited says how long the client waited for the rest of a response before it gave up: from the
+// application finishing (see watchFinish), or from the request.
+func (x exchange) waited() string {
+	if errors.Is(x.err, rawhttp.ErrQuiet) {
+		return fmt.Sprintf("%v after the application had finished", finishGrace)
+	}
+	return fmt.Sprintf("%v after the request", x.timeout)
+}
+
+// isTimeout reports whether the client gave up waiting: at the deadline, or finishGrace after
+// the application had finished.
 func isTimeout(err error) bool { return errors.Is(err, os.ErrDeadlineExceeded) }
 
 // open dials a connection for the spec's next exchange, first closing the connections of its
@@ -135,7 +158,9 @@ func (k *check) tryOn(c *rawhttp.Conn, r request) exchange {
 	if err != nil {
 		return exchange{conn: c, err: fmt.Errorf("sending the request: %w", err), timeout: timeout}
 	}
+	stopWatch := watchFinish(c, r.token)
 	resp, err := c.ReadResponseUntil(r.methodOrGet(), deadline, r.until)
+	stopWatch()
 	return exchange{conn: c, resp: resp, sent: sent, err: err, timeout: timeout}
 }
 
@@ -196,6 +221,9 @@ func clip(b []byte) string {
 
 // --- the probe's side channel -------------------------------------------------------------
 
+// recordPoll is how often the specs read a request's records while they wait for one.
+const recordPoll = 25 * time.Millisecond
+
 // record is one line the probe appended to <WSGISPEC_PROBE_DIR>/<token>.jsonl.
 type record struct {
 	Event   string  `json:"event"`
@@ -244,7 +272,47 @@ func awaitRecords(token string, within time.Duration, done func([]record) bool) 
 		if done(rs) || time.Now().After(deadline) {
 			return rs
 		}
-		time.Sleep(25 * time.Millisecond)
+		time.Sleep(recordPoll)
+	}
+}
+
+// finishEvents are the records after which the application does nothing more for a request: it
+// raised, it returned an iterable without close() (a list), or its iterable was closed.
+var finishEvents = []string{"app-raised", "app-returned-without-close", "close"}
+
+// watchFinish watches, while c reads the response to the request named by token, for the
+// probe's record that the application has finished with it; from then on the read waits at most
+// finishGrace for each further byte (rawhttp.Conn.EndWhenQuiet), and no longer until its own
+// deadline. So a server that leaves a response unfinished (a close-delimited body still open, a
+// Content-Length not met, or nothing at all) is judged finishGrace after it had everything it
+// needed, not readTimeout after the request. It returns the function that ends the watch, to
+// call once the read is over. Without a token, or a side channel the probe can record into, the
+// read waits for its deadline as before.
+func watchFinish(c *rawhttp.Conn, token string) (stop func()) {
+	if token == "" || target.probeDir == "" || target.sideChannel != "" {
+		return func() {}
+	}
+	done, exited := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(exited)
+		poll := time.NewTicker(recordPoll)
+		defer poll.Stop()
+		for {
+			if _, finished := first(readRecords(token), finishEvents...); finished {
+				c.EndWhenQuiet(finishGrace)
+				return
+			}
+			select {
+			case <-done:
+				return
+			case <-poll.C:
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		<-exited
+		c.EndWhenQuiet(0) // the next request on a kept-alive connection has its own watch
 	}
 }
 

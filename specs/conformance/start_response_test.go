@@ -22,7 +22,7 @@ type raisedAnswer struct {
 // else (the call accepted, a broken or missing response) means the server did not raise when
 // called.
 func (k *check) rejected(try string) (raised bool, outcome string) {
-	x := k.try(request{path: probePath("/start-response", "try", try), timeout: time.Second, until: untilHas("}")})
+	x := k.try(request{path: probePath("/start-response", "try", try), token: newToken(), timeout: time.Second, until: untilHas("}")})
 	if x.err != nil {
 		return false, try + ": not raised when called (then " + x.problem() + ")"
 	}

@@ -150,6 +150,16 @@ const (
 	gracePeriod = 2 * time.Second
 )
 
+// finishGrace is how long a response may go without a byte once the probe has recorded that the
+// application has finished with the request (watchFinish), before the client gives up on the rest
+// and judges what it got. By then the server holds everything it needs: what remains is writing
+// bytes it already has, or closing the connection, which takes a correct server milliseconds
+// even on a loaded machine; and a response still arriving is not cut off, since each byte
+// restarts the wait. It spares waiting out readTimeout where a server leaves a response
+// unfinished, as uWSGI's HTTP/1.1 socket does with every body it does not frame (until its own
+// idle timeout) and after an application error.
+const finishGrace = 500 * time.Millisecond
+
 // caseSpec declares the spec of one catalog case: the It is named after the case and labelled
 // with its ID, area and level, and body gets a check that carries the case's evidence.
 func caseSpec(id string, body func(k *check)) bool {

@@ -14,6 +14,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -27,7 +28,7 @@ type Event struct {
 	Data   []byte
 }
 
-// Conn is one client TCP connection. It is not safe for concurrent use.
+// Conn is one client TCP connection. It is not safe for concurrent use, except EndWhenQuiet.
 type Conn struct {
 	Addr string
 	nc   *net.TCPConn
@@ -39,7 +40,24 @@ type Conn struct {
 	received int64
 	consumed int64
 	opened   time.Time
+	// mu guards the read deadline's inputs, which EndWhenQuiet changes from another goroutine:
+	// the caller's deadline, the quiet limit (0 when off), when it was set, and when the last
+	// byte arrived.
+	mu           sync.Mutex
+	readDeadline time.Time
+	quiet        time.Duration
+	quietFrom    time.Time
+	lastRead     time.Time
 }
+
+// ErrQuiet is the error of a read that EndWhenQuiet ended. It also matches
+// os.ErrDeadlineExceeded: like a deadline, it is the client giving up waiting.
+var ErrQuiet error = quietError{}
+
+type quietError struct{}
+
+func (quietError) Error() string        { return "the connection went quiet" }
+func (quietError) Is(target error) bool { return target == os.ErrDeadlineExceeded }
 
 // Dial opens a connection to addr ("host:port").
 func Dial(addr string, timeout time.Duration) (*Conn, error) {
@@ -58,11 +76,60 @@ type recordingReader struct{ c *Conn }
 
 func (r recordingReader) Read(p []byte) (int, error) {
 	n, err := r.c.nc.Read(p)
+	now := time.Now()
 	if n > 0 {
-		r.c.events = append(r.c.events, Event{At: time.Now(), Offset: r.c.received, Data: append([]byte(nil), p[:n]...)})
+		r.c.events = append(r.c.events, Event{At: now, Offset: r.c.received, Data: append([]byte(nil), p[:n]...)})
 		r.c.received += int64(n)
 	}
+	r.c.mu.Lock()
+	defer r.c.mu.Unlock()
+	if n > 0 {
+		r.c.lastRead = now
+		if r.c.quiet > 0 {
+			r.c.applyReadDeadline() // the quiet limit counts from this byte on
+		}
+	}
+	if errors.Is(err, os.ErrDeadlineExceeded) && r.c.quiet > 0 && (r.c.readDeadline.IsZero() || now.Before(r.c.readDeadline)) {
+		err = ErrQuiet // the quiet limit, not the caller's deadline, ended the read
+	}
 	return n, err
+}
+
+// setReadDeadline sets the deadline of the reads to come, shortened by any quiet limit.
+func (c *Conn) setReadDeadline(deadline time.Time) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.readDeadline = deadline
+	return c.applyReadDeadline()
+}
+
+// applyReadDeadline gives the socket the caller's deadline, or the end of the quiet limit when
+// that comes first. c.mu must be held.
+func (c *Conn) applyReadDeadline() error {
+	deadline := c.readDeadline
+	if c.quiet > 0 {
+		from := c.quietFrom
+		if c.lastRead.After(from) {
+			from = c.lastRead
+		}
+		if end := from.Add(c.quiet); deadline.IsZero() || end.Before(deadline) {
+			deadline = end
+		}
+	}
+	return c.nc.SetReadDeadline(deadline)
+}
+
+// EndWhenQuiet makes reads, the one waiting now included, end with ErrQuiet once nothing has
+// arrived for quiet, counted from this call or from the last byte received, whichever is later;
+// the deadline given to the read still applies when it comes first. Zero turns it off. It is
+// for a caller that learns, while a read waits, that the server has nothing more to produce, so
+// that only bytes already on their way are worth waiting for; it may be called from another
+// goroutine.
+func (c *Conn) EndWhenQuiet(quiet time.Duration) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.quiet, c.quietFrom = quiet, time.Now()
+	return c.applyReadDeadline()
 }
 
 // Write sends p in full and returns the time the write completed.
@@ -127,7 +194,7 @@ func (c *Conn) ArrivalOf(off int64) time.Time {
 // reports the bytes (beyond any response already parsed) and whether the server closed the
 // connection (end of stream or reset) before the deadline.
 func (c *Conn) Drain(deadline time.Time) (extra []byte, closed bool, err error) {
-	if err := c.nc.SetReadDeadline(deadline); err != nil {
+	if err := c.setReadDeadline(deadline); err != nil {
 		return nil, false, err
 	}
 	buf := make([]byte, 32<<10)

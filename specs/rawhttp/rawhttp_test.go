@@ -141,6 +141,49 @@ func TestReadUntilStopsEarly(t *testing.T) {
 	}
 }
 
+func TestEndWhenQuiet(t *testing.T) {
+	// A close-delimited body that keeps coming for a while after EndWhenQuiet is called, then
+	// stops with the connection left open: the read takes every piece, then ends one quiet limit
+	// after the last, long before its deadline.
+	const quiet = 150 * time.Millisecond
+	steps := []step{{write: "HTTP/1.1 200 OK\r\n\r\nstart"}}
+	for i := 0; i < 4; i++ {
+		steps = append(steps, step{pause: quiet / 2, write: " more"})
+	}
+	addr, _ := serve(t, false, steps...)
+	c, err := Dial(addr, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.Write(Request{Method: "GET", Target: "/"}.Bytes(), time.Now().Add(time.Second))
+	go func() {
+		time.Sleep(quiet / 3) // while the read waits for the second piece
+		c.EndWhenQuiet(quiet)
+	}()
+	resp, err := c.ReadResponse("GET", time.Now().Add(5*time.Second))
+	if !errors.Is(err, ErrQuiet) || !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("error %v, want ErrQuiet, which is also a deadline error", err)
+	}
+	if want := "start more more more more"; string(resp.Body) != want {
+		t.Errorf("body %q, want %q: the quiet limit cut off bytes that kept arriving", resp.Body, want)
+	}
+	last := resp.ArrivalOfBody(len(resp.Body) - 1)
+	if ended := time.Since(last); ended < quiet || ended > quiet+time.Second {
+		t.Errorf("the read ended %v after the last byte, want about %v", ended, quiet)
+	}
+
+	// Turned off, the read's own deadline applies again, and ends it with a plain timeout.
+	c.EndWhenQuiet(0)
+	start := time.Now()
+	if _, err := c.Read(10, start.Add(2*quiet)); errors.Is(err, ErrQuiet) || !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Errorf("error %v after turning the quiet limit off, want the deadline's own", err)
+	}
+	if waited := time.Since(start); waited < 2*quiet {
+		t.Errorf("the read ended after %v, before its deadline %v", waited, 2*quiet)
+	}
+}
+
 func TestInterimResponses(t *testing.T) {
 	addr, _ := serve(t, false, step{write: "HTTP/1.1 100 Continue\r\n\r\n"},
 		step{write: "HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n"})

@@ -115,7 +115,7 @@ func (r *Response) BodyArrival(sub []byte) (time.Time, bool) {
 // Peek waits until n bytes can be read without consuming them, or until deadline; it returns
 // what is available.
 func (c *Conn) Peek(n int, deadline time.Time) ([]byte, error) {
-	if err := c.nc.SetReadDeadline(deadline); err != nil {
+	if err := c.setReadDeadline(deadline); err != nil {
 		return nil, err
 	}
 	return c.br.Peek(n)
@@ -124,7 +124,7 @@ func (c *Conn) Peek(n int, deadline time.Time) ([]byte, error) {
 // Read returns up to max bytes as soon as any are available (for reading part of a body and
 // then dropping the connection).
 func (c *Conn) Read(max int, deadline time.Time) ([]byte, error) {
-	if err := c.nc.SetReadDeadline(deadline); err != nil {
+	if err := c.setReadDeadline(deadline); err != nil {
 		return nil, err
 	}
 	buf := make([]byte, max)
@@ -136,7 +136,7 @@ func (c *Conn) Read(max int, deadline time.Time) ([]byte, error) {
 // ReadHead reads one status line and header section, and nothing of the body. It returns
 // io.EOF when the server closed the connection before sending any byte of it.
 func (c *Conn) ReadHead(deadline time.Time) (*Response, error) {
-	if err := c.nc.SetReadDeadline(deadline); err != nil {
+	if err := c.setReadDeadline(deadline); err != nil {
 		return nil, err
 	}
 	start := c.consumed
@@ -174,9 +174,9 @@ var errEnough = errors.New("enough of the body")
 
 // ReadResponse reads the next response to a request made with method (HEAD responses have no
 // body), collecting any 1xx interim responses before it. On an error it returns what it parsed
-// so far; a timeout wraps os.ErrDeadlineExceeded, a connection closed mid-message
-// io.ErrUnexpectedEOF, a syntax error ErrMalformed, a connection closed before the response
-// began io.EOF.
+// so far; a timeout wraps os.ErrDeadlineExceeded (and ErrQuiet when EndWhenQuiet ended it), a
+// connection closed mid-message io.ErrUnexpectedEOF, a syntax error ErrMalformed, a connection
+// closed before the response began io.EOF.
 func (c *Conn) ReadResponse(method string, deadline time.Time) (*Response, error) {
 	return c.ReadResponseUntil(method, deadline, nil)
 }
@@ -413,7 +413,10 @@ func bodyError(err error, where string) error {
 	if errors.Is(err, io.EOF) {
 		err = io.ErrUnexpectedEOF
 	}
-	if errors.Is(err, os.ErrDeadlineExceeded) {
+	switch {
+	case errors.Is(err, ErrQuiet):
+		return fmt.Errorf("no more data %s: %w", where, err)
+	case errors.Is(err, os.ErrDeadlineExceeded):
 		return fmt.Errorf("no more data before the deadline %s: %w", where, err)
 	}
 	return fmt.Errorf("body ended %s: %w", where, err)
