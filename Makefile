@@ -62,11 +62,12 @@ test: deps build
 run: deps build
 	./scripts/run-main-job
 
-# The standard comparison: the reference, the gateway and the installed peers, then the HTML page.
+# The standard comparison: the reference, the gateway and the installed peers; the HTML page, and
+# results/bench.md, the Markdown table that the README shows.
 bench: deps build
 	@mkdir -p results
-	./bin/wsgispec bench --server reference,gateway,gunicorn,uwsgi,waitress --scenario hello,json,echo,stream,flask-read \
-	  --history results/history --json results/bench.json --benchfmt results/bench.txt
+	./bin/wsgispec bench --server reference,gateway,gunicorn,uwsgi,waitress --scenario hello,json,echo,stream,flask-read,django-read \
+	  --history results/history --json results/bench.json --benchfmt results/bench.txt --markdown results/bench.md
 	./bin/wsgispec report --in results --out reports/out --history results/history
 
 # soak: the gateway under a steady load for 10 minutes (loopback only; it stops by itself).

@@ -56,3 +56,39 @@ func TestHistoryAppends(t *testing.T) {
 		t.Errorf("history after two appends = %+v, want two entries c1 then c2 with host and medians", got)
 	}
 }
+
+func TestMarkdownTable(t *testing.T) {
+	commit := "abc123"
+	f := &File{}
+	f.Commit, f.Started = &commit, "2026-11-22T23:00:00Z"
+	f.Host = harness.Host{Cores: 2, CPU: "Test CPU", Kernel: "6.1", LoadAvg: 0.5}
+	f.Runs = []Run{
+		benchRun(ReferenceServer, Closed, 1, 10000, 30),
+		benchRun("gunicorn", Closed, 1, 6300, 198),
+		benchRun("gunicorn", Open, 1, 3150, 240),
+		benchRun("uwsgi", Closed, 1, 18000, 45),
+	}
+	for i := range f.Runs {
+		f.Runs[i].Concurrency = 16
+	}
+	f.Runs[1].Server.Version = "21.2.0"
+	AddReferenceRatios(f.Runs)
+	f.Medians = Medians(f.Runs)
+	var out bytes.Buffer
+	if err := WriteMarkdown(&out, f); err != nil {
+		t.Fatal(err)
+	}
+	want := "Measured 2026-11-22T23:00:00Z at commit `abc123` on 2 × Test CPU (Linux 6.1, load 0.5 at the start); " +
+		"medians of 1 rounds; throughput and server CPU per request with 16 concurrent clients, p99 at half of each server's own throughput.\n" + `
+**hello**
+
+| server | req/s | server CPU µs/req | CPU ÷ reference | p99 ms | RSS MB | version |
+|---|---:|---:|---:|---:|---:|---|
+| reference | 10000 | 30.0 | - | - | 0 |  |
+| gunicorn | 6300 | 198.0 | 6.60 | 24.00 | 0 | 21.2.0 |
+| uwsgi | 18000 | 45.0 | 1.50 | - | 0 |  |
+`
+	if out.String() != want {
+		t.Errorf("markdown:\n%s\nwant:\n%s", out.String(), want)
+	}
+}

@@ -53,6 +53,7 @@ func runBench(args []string) int {
 	path := fs.String("path", "/", "with --app-dir: the `path` to GET")
 	jsonOut := fs.String("json", "", "write the results as JSON to `file` (- for stdout; every request goes beside it in FILE.results.jsonl.gz)")
 	benchfmtOut := fs.String("benchfmt", "", "write Go benchmark-format lines to `file` (for benchstat)")
+	markdownOut := fs.String("markdown", "", "write the medians as Markdown tables to `file` (with date, commit and machine)")
 	history := fs.String("history", "", "append this run to the JSON Lines store in `directory`")
 	python := fs.String("python", harness.DefaultPython, "Python `interpreter` for Python servers")
 	if code, ok := parseFlags(fs, args); !ok {
@@ -159,6 +160,11 @@ func runBench(args []string) int {
 	if *benchfmtOut != "" {
 		if err := writeFileWith(*benchfmtOut, func(f *os.File) error { return bench.WriteBenchfmt(f, file) }); err != nil {
 			return fail("--benchfmt: %v", err)
+		}
+	}
+	if *markdownOut != "" {
+		if err := writeFileWith(*markdownOut, func(f *os.File) error { return bench.WriteMarkdown(f, file) }); err != nil {
+			return fail("--markdown: %v", err)
 		}
 	}
 	if *history != "" {
