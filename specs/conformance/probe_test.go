@@ -39,6 +39,9 @@ type request struct {
 	// channel. Besides letting the spec read them, it bounds the wait for a response the server
 	// leaves unfinished: see watchFinish.
 	token string
+	// grace is how long the read waits for each further byte once the application has finished
+	// (watchFinish); finishGrace when zero.
+	grace time.Duration
 }
 
 // untilHas is a request.until that is satisfied once the body contains s.
@@ -88,6 +91,7 @@ type exchange struct {
 	sent    time.Time         // when the request's last byte was written
 	err     error
 	timeout time.Duration // how long the client waited
+	grace   time.Duration // how long it waited once the application had finished
 }
 
 // problem describes, for a failure message, why an exchange gave no complete response.
@@ -113,13 +117,13 @@ func (x exchange) problem() string {
 // application finishing (see watchFinish), or from the request.
 func (x exchange) waited() string {
 	if errors.Is(x.err, rawhttp.ErrQuiet) {
-		return fmt.Sprintf("%v after the application had finished", finishGrace)
+		return fmt.Sprintf("%v after the application had finished", x.grace)
 	}
 	return fmt.Sprintf("%v after the request", x.timeout)
 }
 
-// isTimeout reports whether the client gave up waiting: at the deadline, or finishGrace after
-// the application had finished.
+// isTimeout reports whether the client gave up waiting: at the deadline, or once the application
+// had finished (watchFinish).
 func isTimeout(err error) bool { return errors.Is(err, os.ErrDeadlineExceeded) }
 
 // open dials a connection for the spec's next exchange, first closing the connections of its
@@ -158,10 +162,14 @@ func (k *check) tryOn(c *rawhttp.Conn, r request) exchange {
 	if err != nil {
 		return exchange{conn: c, err: fmt.Errorf("sending the request: %w", err), timeout: timeout}
 	}
-	stopWatch := watchFinish(c, r.token)
+	grace := r.grace
+	if grace == 0 {
+		grace = finishGrace
+	}
+	stopWatch := watchFinish(c, r.token, grace)
 	resp, err := c.ReadResponseUntil(r.methodOrGet(), deadline, r.until)
 	stopWatch()
-	return exchange{conn: c, resp: resp, sent: sent, err: err, timeout: timeout}
+	return exchange{conn: c, resp: resp, sent: sent, err: err, timeout: timeout, grace: grace}
 }
 
 // do is try for specs that need a complete response: anything less fails the case.
@@ -282,13 +290,16 @@ var finishEvents = []string{"app-raised", "app-returned-without-close", "close"}
 
 // watchFinish watches, while c reads the response to the request named by token, for the
 // probe's record that the application has finished with it; from then on the read waits at most
-// finishGrace for each further byte (rawhttp.Conn.EndWhenQuiet), and no longer until its own
-// deadline. So a server that leaves a response unfinished (a close-delimited body still open, a
-// Content-Length not met, or nothing at all) is judged finishGrace after it had everything it
-// needed, not readTimeout after the request. It returns the function that ends the watch, to
-// call once the read is over. Without a token, or a side channel the probe can record into, the
-// read waits for its deadline as before.
-func watchFinish(c *rawhttp.Conn, token string) (stop func()) {
+// grace for each further byte (rawhttp.Conn.EndWhenQuiet), and no longer until its own deadline.
+// So a server that leaves a response unfinished (a close-delimited body still open, a
+// Content-Length not met, or nothing at all) is judged grace after it had everything it needed,
+// not readTimeout after the request. It returns the function that ends the watch, to call once
+// the read is over. Without a token, or a side channel the probe can record into, the read waits
+// for its deadline as before.
+//
+// Only a case whose verdict does not hang on what a server does later than that should give a
+// token: not one that accepts a connection closed by the server's keep-alive timeout.
+func watchFinish(c *rawhttp.Conn, token string, grace time.Duration) (stop func()) {
 	if token == "" || target.probeDir == "" || target.sideChannel != "" {
 		return func() {}
 	}
@@ -299,7 +310,7 @@ func watchFinish(c *rawhttp.Conn, token string) (stop func()) {
 		defer poll.Stop()
 		for {
 			if _, finished := first(readRecords(token), finishEvents...); finished {
-				c.EndWhenQuiet(finishGrace)
+				c.EndWhenQuiet(grace)
 				return
 			}
 			select {
