@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"sort"
 	"syscall"
@@ -25,9 +24,6 @@ const openRateShortfall = 0.9
 // requestTimeout bounds one request; a server slower than this is failing the run anyway.
 const requestTimeout = 10 * time.Second
 
-// maxIdleConns bounds the connections kept open between requests.
-const maxIdleConns = 1024
-
 // attack is one load of a server: the target, the model and how long.
 type attack struct {
 	name        string // vegeta's attack name: server/scenario/round/model
@@ -36,28 +32,21 @@ type attack struct {
 	concurrency int     // closed model
 	rate        float64 // open model, req/s
 	duration    time.Duration
+	keepResults bool // keep every request's result for the raw results file
 }
 
 // client is the HTTP client of one server's attacks: its connections are kept from the warm-up
 // to the measured windows and closed when the server is done with.
 type client struct {
-	transport *http.Transport
+	transport *keepAliveTransport
 	http      *http.Client
 }
 
+// newClient returns a client that keeps at most maxConns connections to the server. Its
+// http.Client has no Timeout: the transport bounds each request itself (see keepAliveTransport).
 func newClient(maxConns int) *client {
-	t := &http.Transport{
-		Proxy:       nil,
-		DialContext: (&net.Dialer{Timeout: requestTimeout, KeepAlive: 30 * time.Second}).DialContext,
-		// The open model's workers grow with the latency; each keeps its connection rather than
-		// paying a new one per request.
-		MaxIdleConnsPerHost: maxIdleConns,
-		MaxConnsPerHost:     maxConns,
-		DisableCompression:  true,
-		// vegeta's own default: no idle connection is ever closed for being idle.
-		IdleConnTimeout: 0,
-	}
-	return &client{transport: t, http: &http.Client{Transport: t, Timeout: requestTimeout}}
+	t := newKeepAliveTransport(maxConns, requestTimeout)
+	return &client{transport: t, http: &http.Client{Transport: t}}
 }
 
 func (c *client) close() { c.transport.CloseIdleConnections() }
@@ -96,12 +85,15 @@ type measurement struct {
 	statusCodes map[string]int
 	clientBound bool
 	warnings    []string
-	results     []*vegeta.Result // sorted by time, Seq renumbered from 0
+	results     []*vegeta.Result // if the attack keeps them: sorted by time, Seq renumbered from 0
 }
 
 // run performs the attack against the server whose process group is pgid, accounting the
 // group's CPU from proc over exactly the attack's window. Cancelling ctx stops the attack early.
 func (c *client) run(ctx context.Context, a attack, proc procFS, pgid int) (measurement, error) {
+	// vegeta's options that configure its own transport (Timeout, KeepAlive, Connections,
+	// HTTP2, ...) would either apply to the transport Client replaces, or, after it, fail on
+	// ours. MaxBody(0): vegeta keeps no response body, though it still reads each one whole.
 	opts := []func(*vegeta.Attacker){vegeta.Client(c.http), vegeta.MaxBody(0)}
 	pacer := vegeta.Rate{Freq: 0} // closed: each worker sends as soon as its last answer arrives
 	if a.model == Closed {
@@ -131,8 +123,10 @@ func (c *client) run(ctx context.Context, a attack, proc procFS, pgid int) (meas
 	var results []*vegeta.Result
 	for r := range atk.Attack(vegeta.NewStaticTargeter(a.target), pacer, a.duration, a.name) {
 		metrics.Add(r)
-		r.Headers = nil // not needed for plots, and most of a result's size
-		results = append(results, r)
+		if a.keepResults {
+			r.Body = nil // vegeta's empty read buffer: 512 bytes per request, kept for nothing
+			results = append(results, r)
+		}
 	}
 	wall := time.Since(start)
 	clientCPU := selfCPU() - clientBefore

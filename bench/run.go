@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
@@ -76,6 +77,13 @@ func connectionLimit(server string) int {
 	return defaultConnectionLimit
 }
 
+// loadGeneratorProcs is the GOMAXPROCS of a bench: the load generator runs on one thread, as
+// wrk -t1 does. With more, a hand-off between vegeta's goroutines (pacer, workers, collector)
+// can wake another thread, and on 2 cores that cost the client up to half again as much CPU per
+// request (uWSGI, hello), taken from the server being measured. One core carries some 30k
+// req/s, more than any Python server answers.
+const loadGeneratorProcs = 1
+
 // WithReference returns a --server list with the reference server first if it is not named: it
 // is measured in every round so that every figure also has a ratio to it. "all" includes it.
 func WithReference(servers string) string {
@@ -107,6 +115,7 @@ func RoundOrder[T any](servers []T, round int) []T {
 // with their ratios to the reference. A server that cannot be started or answers a scenario
 // wrongly ends the whole bench with an error: its figures would mean nothing.
 func Execute(ctx context.Context, cfg Config) ([]Run, error) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(loadGeneratorProcs))
 	var results *resultsWriter
 	if cfg.Results != nil {
 		results = newResultsWriter(cfg.Results)
@@ -189,7 +198,7 @@ func measureServer(ctx context.Context, cfg Config, d harness.Detection, sc Scen
 	if _, err := c.run(ctx, warm, systemProc, srv.PID); err != nil {
 		return nil, err
 	}
-	closed.duration = cfg.Duration
+	closed.duration, closed.keepResults = cfg.Duration, results != nil
 	cm, err := c.run(ctx, closed, systemProc, srv.PID)
 	if err != nil {
 		return nil, err
@@ -198,7 +207,7 @@ func measureServer(ctx context.Context, cfg Config, d harness.Detection, sc Scen
 	if rate == 0 {
 		rate = cm.ThroughputRPS / 2
 	}
-	open := attack{name: name + "/" + Open, target: target, model: Open, rate: rate, duration: cfg.Duration}
+	open := attack{name: name + "/" + Open, target: target, model: Open, rate: rate, duration: cfg.Duration, keepResults: results != nil}
 	om, err := c.run(ctx, open, systemProc, srv.PID)
 	if err != nil {
 		return nil, err

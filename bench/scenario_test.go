@@ -20,7 +20,7 @@ import (
 func TestReferenceAnswersTheScenarios(t *testing.T) {
 	srv := httptest.NewServer(ReferenceHandler())
 	defer srv.Close()
-	c := newClient(0)
+	c := newClient(defaultConnectionLimit)
 	defer c.close()
 	for _, name := range ScenarioNames() {
 		sc := scenarios[name]
