@@ -3,6 +3,7 @@ package bench
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 )
 
@@ -26,23 +27,25 @@ func WriteMarkdown(w io.Writer, f *File) error {
 		"p99 at half of each server's own throughput.\n",
 		f.Started, commit, f.Host.Cores, f.Host.CPU, f.Host.Kernel, f.Host.LoadAvg, rounds, concurrency)
 
-	type row struct{ closed, open *Median }
+	// One row per server, its closed and open medians side by side; scenarios and servers in
+	// the order the medians come.
+	type row struct {
+		server       string
+		closed, open *Median
+	}
 	var scenarios []string
-	rows := map[string][]string{} // scenario -> servers in order
-	byKey := map[[2]string]*row{}
+	rows := map[string][]*row{}
 	for i := range f.Medians {
 		m := &f.Medians[i]
-		k := [2]string{m.Scenario, m.Server.Name}
-		r := byKey[k]
-		if r == nil {
-			r = &row{}
-			byKey[k] = r
-			if _, seen := rows[m.Scenario]; !seen {
-				scenarios = append(scenarios, m.Scenario)
-			}
-			rows[m.Scenario] = append(rows[m.Scenario], m.Server.Name)
+		if rows[m.Scenario] == nil {
+			scenarios = append(scenarios, m.Scenario)
 		}
-		if m.Model == Closed {
+		i := slices.IndexFunc(rows[m.Scenario], func(r *row) bool { return r.server == m.Server.Name })
+		if i < 0 {
+			rows[m.Scenario] = append(rows[m.Scenario], &row{server: m.Server.Name})
+			i = len(rows[m.Scenario]) - 1
+		}
+		if r := rows[m.Scenario][i]; m.Model == Closed {
 			r.closed = m
 		} else {
 			r.open = m
@@ -52,9 +55,8 @@ func WriteMarkdown(w io.Writer, f *File) error {
 		fmt.Fprintf(w, "\n**%s**\n\n", sc)
 		fmt.Fprintln(w, "| server | req/s | server CPU µs/req | CPU ÷ reference | p99 ms | RSS MB | version |")
 		fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---|")
-		for _, name := range rows[sc] {
-			r := byKey[[2]string{sc, name}]
-			cells := []string{name, "-", "-", "-", "-", "-", "-"}
+		for _, r := range rows[sc] {
+			cells := []string{r.server, "-", "-", "-", "-", "-", "-"}
 			if c := r.closed; c != nil {
 				cells[1] = fmt.Sprintf("%.0f", c.ThroughputRPS)
 				cells[2] = fmt.Sprintf("%.1f", c.CPUUsPerReq)

@@ -76,10 +76,10 @@ type clientConn struct {
 	net.Conn
 	pool    *hostPool
 	r       *bufio.Reader
-	request []byte // the request as written: head and body, for one write
-	body    []byte // the request body as read from http.Request.Body
-	status  string // the last status line's "200 OK", reused while it repeats
-	reused  bool   // it has served a request before: the server may have closed it since
+	request []byte       // the request as written: head and body, for one write
+	body    bytes.Buffer // the request body as read from http.Request.Body
+	status  string       // the last status line's "200 OK", reused while it repeats
+	reused  bool         // it has served a request before: the server may have closed it since
 }
 
 var (
@@ -266,16 +266,15 @@ func (c *clientConn) roundTrip(req *http.Request, deadline time.Time) (*http.Res
 
 // writeRequest writes req (and closes its body) in a single write.
 func (c *clientConn) writeRequest(req *http.Request) error {
-	var err error
-	c.body = c.body[:0]
+	c.body.Reset()
 	if req.Body != nil && req.Body != http.NoBody {
-		c.body, err = appendAll(c.body, req.Body)
+		_, err := c.body.ReadFrom(req.Body)
 		req.Body.Close()
 		if err != nil {
 			return fmt.Errorf("reading the request body: %w", err)
 		}
-		if req.ContentLength > 0 && int64(len(c.body)) != req.ContentLength {
-			return fmt.Errorf("request body of %d bytes, but ContentLength %d", len(c.body), req.ContentLength)
+		if req.ContentLength > 0 && int64(c.body.Len()) != req.ContentLength {
+			return fmt.Errorf("request body of %d bytes, but ContentLength %d", c.body.Len(), req.ContentLength)
 		}
 	}
 	if len(req.TransferEncoding) > 0 {
@@ -303,36 +302,19 @@ func (c *clientConn) writeRequest(req *http.Request) error {
 		}
 	}
 	// Like net/http: an empty body is announced only by the methods that usually carry one.
-	if len(c.body) > 0 || req.Method == http.MethodPost || req.Method == http.MethodPut || req.Method == http.MethodPatch {
+	if c.body.Len() > 0 || req.Method == http.MethodPost || req.Method == http.MethodPut || req.Method == http.MethodPatch {
 		w = append(w, "Content-Length: "...)
-		w = strconv.AppendInt(w, int64(len(c.body)), 10)
+		w = strconv.AppendInt(w, int64(c.body.Len()), 10)
 		w = append(w, "\r\n"...)
 	}
 	if req.Close {
 		w = append(w, "Connection: close\r\n"...)
 	}
 	w = append(w, "\r\n"...)
-	w = append(w, c.body...)
+	w = append(w, c.body.Bytes()...)
 	c.request = w
-	_, err = c.Write(w)
+	_, err := c.Write(w)
 	return err
-}
-
-// appendAll appends everything r yields to dst, like io.ReadAll into a buffer that is reused.
-func appendAll(dst []byte, r io.Reader) ([]byte, error) {
-	for {
-		if len(dst) == cap(dst) {
-			dst = append(dst, 0)[:len(dst)]
-		}
-		n, err := r.Read(dst[len(dst):cap(dst)])
-		dst = dst[:len(dst)+n]
-		if err == io.EOF {
-			return dst, nil
-		}
-		if err != nil {
-			return dst, err
-		}
-	}
 }
 
 func validHeaderName(name string) bool {

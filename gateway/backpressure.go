@@ -29,7 +29,6 @@ type heldListener struct {
 
 // deadlineListener is a listener whose blocked Accept a deadline interrupts (TCP and Unix).
 type deadlineListener interface {
-	net.Listener
 	SetDeadline(time.Time) error
 }
 
@@ -43,15 +42,14 @@ func (l heldListener) Accept() (net.Conn, error) {
 				return nil, net.ErrClosed
 			}
 		}
-		dl, kickable := l.Listener.(deadlineListener)
-		if kickable {
-			dl.SetDeadline(time.Time{})
+		if s.acceptDeadline != nil {
+			s.acceptDeadline.SetDeadline(time.Time{})
 			if s.full() { // filled again before the deadline was cleared: its kick is lost
 				continue
 			}
 		}
 		c, err := l.Listener.Accept()
-		if kickable && errors.Is(err, os.ErrDeadlineExceeded) {
+		if s.acceptDeadline != nil && errors.Is(err, os.ErrDeadlineExceeded) {
 			continue // kicked: the load became full while waiting
 		}
 		return c, err
@@ -79,10 +77,10 @@ func (s *Server) countHeld(from, to http.ConnState) {
 }
 
 // kickAccept interrupts an Accept waiting in the kernel, which would otherwise take the next
-// connection although the load is now full. connMu is held.
+// connection although the load is now full.
 func (s *Server) kickAccept() {
-	if dl, ok := s.rawLn.(deadlineListener); ok {
-		dl.SetDeadline(time.Unix(1, 0))
+	if s.acceptDeadline != nil {
+		s.acceptDeadline.SetDeadline(time.Unix(1, 0))
 	}
 }
 

@@ -40,15 +40,15 @@ type Server struct {
 	connMu   sync.Mutex
 	conns    map[net.Conn]connState
 	ln       net.Listener  // the listener Serve accepts on
-	rawLn    net.Listener  // the socket under it (no TLS), for kickAccept
 	served   chan struct{} // closed when Serve returns
 	draining atomic.Bool
 
 	// Back-pressure (backpressure.go): requests held, a wake-up for an Accept waiting for room,
 	// and Drain's signal to such an Accept.
-	held          atomic.Int32
-	unheld        chan struct{}
-	stopAccepting chan struct{}
+	held           atomic.Int32
+	unheld         chan struct{}
+	stopAccepting  chan struct{}
+	acceptDeadline deadlineListener // the socket under TLS, when a deadline can interrupt its Accept; set by Serve
 }
 
 // App is one mounted application.
@@ -268,15 +268,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ex.serve(app.interp, scriptName, pathInfo, ci, remote)
 }
 
-// Serve accepts connections on ln until Shutdown or Drain.
+// Serve accepts connections on raw until Shutdown or Drain.
 func (s *Server) Serve(raw net.Listener) error {
+	s.acceptDeadline, _ = raw.(deadlineListener)
 	ln := net.Listener(heldListener{raw, s})
 	if s.tls != nil {
 		ln = tls.NewListener(ln, s.tls)
 	}
 	ln = countingListener{ln}
 	s.connMu.Lock()
-	s.ln, s.rawLn, s.served = ln, raw, make(chan struct{})
+	s.ln, s.served = ln, make(chan struct{})
 	s.connMu.Unlock()
 	defer close(s.served)
 	err := s.http.Serve(ln)

@@ -48,13 +48,9 @@ func TestSoak(t *testing.T) {
 			defer wg.Done()
 			for range release {
 				sent.Add(1)
-				resp, err := client.Get("http://" + gp.addr + soakPath)
-				if err == nil {
-					_, err = io.Copy(io.Discard, resp.Body) // read to the end, or the connection is not reused
-					resp.Body.Close()
-					if err == nil && resp.StatusCode != 200 {
-						err = errStatus(resp.StatusCode)
-					}
+				code, err := getWhole(client, "http://"+gp.addr+soakPath)
+				if err == nil && code != 200 {
+					err = errStatus(code)
 				}
 				if err != nil {
 					failed.Add(1)
@@ -131,19 +127,27 @@ func peakRate(t *testing.T, client *http.Client, url string, d time.Duration) in
 		go func() {
 			defer wg.Done()
 			for time.Now().Before(end) {
-				resp, err := client.Get(url)
-				if err != nil {
+				if _, err := getWhole(client, url); err != nil {
 					t.Errorf("measuring the peak: %v", err)
 					return
 				}
-				io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
 				answered.Add(1)
 			}
 		}()
 	}
 	wg.Wait()
 	return int(float64(answered.Load()) / d.Seconds())
+}
+
+// getWhole GETs url and reads the whole body, so that the client reuses the connection.
+func getWhole(client *http.Client, url string) (status int, err error) {
+	resp, err := client.Get(url)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	_, err = io.Copy(io.Discard, resp.Body)
+	return resp.StatusCode, err
 }
 
 // medians is each worker's median over the samples.
