@@ -5,7 +5,11 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sync/atomic"
+	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // Back-pressure between workers. Workers share one listening socket, and the kernel hands a
@@ -19,9 +23,10 @@ import (
 // few slow clients would stop a worker from accepting; nor is a keep-alive connection waiting
 // for its next request.
 
-// heldListener makes Accept wait while the server holds a full load. An Accept already
-// waiting in the kernel when the load becomes full is interrupted through the listener's
-// deadline (see kickAccept).
+// heldListener makes Accept wait while the server holds a full load, or while another worker
+// on the socket has fewer connections open (scoreboard.go). An Accept already waiting in the
+// kernel when the load becomes full is interrupted through the listener's deadline (see
+// kickAccept).
 type heldListener struct {
 	net.Listener
 	s *Server
@@ -35,11 +40,19 @@ type deadlineListener interface {
 func (l heldListener) Accept() (net.Conn, error) {
 	s := l.s
 	for {
-		for s.full() {
-			select {
-			case <-s.unheld:
-			case <-s.stopAccepting:
-				return nil, net.ErrClosed
+		seen := atomic.LoadUint32(s.board.generation())
+		if s.draining.Load() {
+			return nil, net.ErrClosed
+		}
+		full := s.full()
+		if full || !s.board.leastLoaded() {
+			start := time.Now()
+			s.board.await(seen, boardRecheck)
+			// Deferring to a worker that has gone quiet (stopped, or blocked without having
+			// said so) would leave the connection queued: after a whole recheck period with one
+			// pending, take it.
+			if full || time.Since(start) < boardRecheck || !l.pending() {
+				continue
 			}
 		}
 		if s.acceptDeadline != nil {
@@ -56,23 +69,46 @@ func (l heldListener) Accept() (net.Conn, error) {
 	}
 }
 
+// pending reports whether a connection is waiting in the kernel's accept queue.
+func (l heldListener) pending() bool {
+	sc, ok := l.Listener.(syscall.Conn)
+	if !ok {
+		return true
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return true
+	}
+	ready := true
+	rc.Control(func(fd uintptr) {
+		fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+		n, err := unix.Poll(fds, 0)
+		ready = err != nil || n > 0
+	})
+	return ready
+}
+
 func (s *Server) full() bool { return s.held.Load() >= int32(cap(s.threads)) }
 
-// countHeld follows a connection from one state to the next (called by trackConn, with connMu).
-func (s *Server) countHeld(from, to http.ConnState) {
+// countConn follows a connection from one state to the next, counting requests held and
+// connections open (called by trackConn, with connMu).
+func (s *Server) countConn(from, to http.ConnState) {
 	switch wasHeld, isHeld := holds(from), holds(to); {
 	case isHeld && !wasHeld:
 		if s.held.Add(1) == int32(cap(s.threads)) {
+			s.board.setAccepting(false)
 			s.kickAccept()
 		}
 	case wasHeld && !isHeld:
-		// Wake an Accept waiting for room when this makes some.
-		if s.held.Add(-1) == int32(cap(s.threads))-1 {
-			select {
-			case s.unheld <- struct{}{}:
-			default: // a wake-up is already pending
-			}
+		if s.held.Add(-1) == int32(cap(s.threads))-1 && !s.draining.Load() {
+			s.board.setAccepting(true) // wakes an Accept waiting for room
 		}
+	}
+	switch {
+	case to == http.StateNew: // reported once, as the connection is accepted
+		s.board.addOpen(1)
+	case to == http.StateClosed || to == http.StateHijacked:
+		s.board.addOpen(-1)
 	}
 }
 

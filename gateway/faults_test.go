@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -57,12 +58,12 @@ func startBinary(t *testing.T, args ...string) *gatewayProcess {
 	})
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		if resp, err := http.Get("http://" + addr + "/pid"); err == nil {
-			resp.Body.Close()
+		// Every worker is up once the supervisor says so; the first answers sooner.
+		if b, _ := os.ReadFile(gp.log); strings.Contains(string(b), "workers serving on") {
 			return gp
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the gateway did not answer within 20 s")
+			t.Fatalf("the gateway did not log its workers serving within 20 s")
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -192,6 +193,51 @@ func TestBusyWorkerLeavesConnectionsToIdleOne(t *testing.T) {
 		if busy := <-slow; quick == busy {
 			t.Fatalf("try %d: worker %s, busy with the slow request on its only thread, accepted the next connection too", i, busy)
 		}
+	}
+}
+
+// Keep-alive connections opened in one burst, before any request is sent (a client pool
+// starting up), are spread over the workers rather than all taken by the one that happened to
+// be awake. Without the scoreboard, one worker takes nearly all of them.
+func TestConnectionBurstSpreadsOverWorkers(t *testing.T) {
+	const conns = 32
+	gp := startBinary(t, "--workers", "2")
+	for try := range 3 {
+		opened := make([]net.Conn, conns)
+		for i := range opened {
+			c, err := net.Dial("tcp", gp.addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			opened[i] = c
+		}
+		perWorker := map[string]int{}
+		for _, c := range opened {
+			c.SetDeadline(time.Now().Add(10 * time.Second))
+			if _, err := c.Write([]byte("GET /pid HTTP/1.1\r\nHost: t\r\n\r\n")); err != nil {
+				t.Fatal(err)
+			}
+			resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pid, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			perWorker[string(pid)]++
+		}
+		for _, c := range opened {
+			c.Close()
+		}
+		fewest := conns
+		for _, n := range perWorker {
+			fewest = min(fewest, n)
+		}
+		if len(perWorker) != 2 || fewest < conns/4 {
+			t.Fatalf("try %d: %d connections opened at once, then one request on each: expected at least %d on each of the 2 workers, got connections per worker pid %v",
+				try, conns, conns/4, perWorker)
+		}
+		time.Sleep(100 * time.Millisecond) // the workers see the closes before the next burst
 	}
 }
 

@@ -43,11 +43,10 @@ type Server struct {
 	served   chan struct{} // closed when Serve returns
 	draining atomic.Bool
 
-	// Back-pressure (backpressure.go): requests held, a wake-up for an Accept waiting for room,
-	// and Drain's signal to such an Accept.
+	// Back-pressure (backpressure.go): requests held, and the board this worker shares with the
+	// others on its socket (scoreboard.go).
 	held           atomic.Int32
-	unheld         chan struct{}
-	stopAccepting  chan struct{}
+	board          *Scoreboard
 	acceptDeadline deadlineListener // the socket under TLS, when a deadline can interrupt its Accept; set by Serve
 }
 
@@ -75,6 +74,9 @@ type Options struct {
 	// OnStuck is called when a request ignored --timeout's stop request for the grace period:
 	// a worker then drains and exits so its supervisor replaces it. Nil: only logged.
 	OnStuck func()
+	// Scoreboard is shared with the other workers on the socket (see WorkerListener); nil for
+	// a server alone on its socket.
+	Scoreboard *Scoreboard
 }
 
 // New starts Python and loads every app. A load failure is an error unless the app is in
@@ -88,16 +90,18 @@ func New(cfg Config, opt Options) (*Server, error) {
 		return nil, err
 	}
 	defaultLog = log
+	if opt.Scoreboard == nil {
+		opt.Scoreboard = soloScoreboard()
+	}
 	s := &Server{
-		cfg:           cfg,
-		log:           log,
-		threads:       make(chan struct{}, cfg.Server.Threads),
-		unheld:        make(chan struct{}, 1),
-		stopAccepting: make(chan struct{}),
-		software:      "wsgispec-gateway/" + version.Version,
-		asgiDir:       opt.PyAppsDir + "/asgi",
-		baseEnv:       processEnviron(),
-		opt:           opt,
+		cfg:      cfg,
+		log:      log,
+		threads:  make(chan struct{}, cfg.Server.Threads),
+		board:    opt.Scoreboard,
+		software: "wsgispec-gateway/" + version.Version,
+		asgiDir:  opt.PyAppsDir + "/asgi",
+		baseEnv:  processEnviron(),
+		opt:      opt,
 	}
 	s.proxies, _ = parseAllowList(cfg.Server.ForwardedAllowIPs) // checked by Normalize
 	if cfg.Server.TLSCert != "" {
@@ -271,6 +275,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // Serve accepts connections on raw until Shutdown or Drain.
 func (s *Server) Serve(raw net.Listener) error {
 	s.acceptDeadline, _ = raw.(deadlineListener)
+	s.board.setAccepting(!s.full())
 	ln := net.Listener(heldListener{raw, s})
 	if s.tls != nil {
 		ln = tls.NewListener(ln, s.tls)
@@ -309,9 +314,8 @@ func (s *Server) Shutdown(ctx context.Context) error {
 // connection is closed by the gateway only once it has been idle for drainIdleGrace. Shutdown,
 // last, finds nothing left to cut.
 func (s *Server) Drain(ctx context.Context) error {
-	if !s.draining.Swap(true) {
-		close(s.stopAccepting)
-	}
+	s.draining.Store(true)
+	s.board.setAccepting(false) // wakes an Accept waiting for room, which sees draining
 	s.connMu.Lock()
 	ln, served := s.ln, s.served
 	s.connMu.Unlock()
@@ -348,7 +352,7 @@ func (s *Server) trackConn(c net.Conn, st http.ConnState) {
 	now := time.Now()
 	s.connMu.Lock()
 	defer s.connMu.Unlock()
-	s.countHeld(s.conns[c].state, st) // a connection not yet known is new, StateNew being zero
+	s.countConn(s.conns[c].state, st) // a connection not yet known is new, StateNew being zero
 	switch st {
 	case http.StateClosed, http.StateHijacked:
 		delete(s.conns, c)

@@ -19,31 +19,52 @@ import (
 // net.ipv4.tcp_migrate_req = 0 the connections queued on a reuseport socket are reset when its
 // worker exits, which a restart or a reload would then turn into refused requests.
 //
-// A worker learns it is one from the environment: the listening socket is its fd 3 and it
-// reports "loaded, now serving" by writing a byte to fd 4.
+// A worker learns it is one from the environment: the listening socket is its fd 3, it
+// reports "loaded, now serving" by writing a byte to fd 4, and fd 5 is the scoreboard the
+// workers balance their connections through, its slot in the environment too.
 
 const (
 	envWorker    = "WSGISPEC_GATEWAY_WORKER" // the worker's number; set only in workers
+	envBoardSlot = "WSGISPEC_GATEWAY_BOARD_SLOT"
 	listenerFD   = 3
 	readyFD      = 4
+	boardFD      = 5
 	readyTimeout = 120 * time.Second // Django and FastAPI import in about a second; leave room
 )
 
-// WorkerListener returns the inherited socket and a function that tells the supervisor the
-// worker is ready, when this process is a worker.
-func WorkerListener() (ln net.Listener, ready func(), ok bool, err error) {
+// Inherited is what a worker gets from its supervisor.
+type Inherited struct {
+	Listener   net.Listener
+	Scoreboard *Scoreboard // for Options.Scoreboard
+	readyPipe  *os.File
+}
+
+// Ready tells the supervisor the worker has loaded its apps and is serving.
+func (in *Inherited) Ready() {
+	in.readyPipe.Write([]byte{1})
+	in.readyPipe.Close()
+}
+
+// WorkerListener returns what the supervisor passed down, when this process is a worker.
+func WorkerListener() (in *Inherited, ok bool, err error) {
 	if os.Getenv(envWorker) == "" {
-		return nil, nil, false, nil
+		return nil, false, nil
 	}
-	ln, err = net.FileListener(os.NewFile(listenerFD, "listener"))
+	ln, err := net.FileListener(os.NewFile(listenerFD, "listener"))
 	if err != nil {
-		return nil, nil, true, fmt.Errorf("inherited listener: %w", err)
+		return nil, true, fmt.Errorf("inherited listener: %w", err)
 	}
-	readyPipe := os.NewFile(readyFD, "ready")
-	return ln, func() {
-		readyPipe.Write([]byte{1})
-		readyPipe.Close()
-	}, true, nil
+	slot, err := strconv.Atoi(os.Getenv(envBoardSlot))
+	if err != nil {
+		return nil, true, fmt.Errorf("inherited scoreboard: slot %q", os.Getenv(envBoardSlot))
+	}
+	boardFile := os.NewFile(boardFD, "scoreboard")
+	board, err := mapScoreboard(boardFile, slot)
+	boardFile.Close() // the mapping outlives the descriptor
+	if err != nil {
+		return nil, true, err
+	}
+	return &Inherited{Listener: ln, Scoreboard: board, readyPipe: os.NewFile(readyFD, "ready")}, true, nil
 }
 
 // Supervisor runs and replaces worker processes.
@@ -59,15 +80,21 @@ type Supervisor struct {
 	mu      sync.Mutex
 	workers map[int]*worker // by slot number
 	exited  chan *worker
+	// The scoreboard has a line for every worker process, a replaced one and its successor
+	// included, so it has twice as many as there are worker slots; boardUsed marks the taken.
+	board     *Scoreboard
+	boardFile *os.File
+	boardUsed []bool
 }
 
 type worker struct {
-	slot    int
-	proc    *os.Process
-	state   *os.ProcessState
-	started time.Time
-	retired bool // asked to stop (reload or shutdown): its exit is expected
-	done    chan struct{}
+	slot      int
+	boardSlot int
+	proc      *os.Process
+	state     *os.ProcessState
+	started   time.Time
+	retired   bool // asked to stop (reload or shutdown): its exit is expected
+	done      chan struct{}
 }
 
 // Run starts the workers and supervises them until ctx ends (graceful stop of all). HUP
@@ -75,6 +102,12 @@ type worker struct {
 func (s *Supervisor) Run(ctx context.Context) error {
 	s.workers = map[int]*worker{}
 	s.exited = make(chan *worker, s.Workers*2)
+	var err error
+	if s.board, s.boardFile, err = newScoreboard(2 * s.Workers); err != nil {
+		return err
+	}
+	defer s.boardFile.Close()
+	s.boardUsed = make([]bool, 2*s.Workers)
 	// Before any worker answers: a HUP that came before this would end the supervisor.
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
@@ -145,7 +178,8 @@ func (s *Supervisor) start(slot int) (*worker, error) {
 		return nil, err
 	}
 	rc.Control(func(fd uintptr) { lfd = fd })
-	env := append(os.Environ(), envWorker+"="+strconv.Itoa(slot))
+	boardSlot := s.takeBoardSlot()
+	env := append(os.Environ(), envWorker+"="+strconv.Itoa(slot), envBoardSlot+"="+strconv.Itoa(boardSlot))
 	if os.Getenv("GOMAXPROCS") == "" {
 		// A worker runs one GIL's worth of Python; more Go processors than its share of the
 		// cores only make its threads contend for that GIL (measured: 20% more CPU per request
@@ -154,18 +188,20 @@ func (s *Supervisor) start(slot int) (*worker, error) {
 	}
 	pid, err := syscall.ForkExec(s.Argv[0], s.Argv, &syscall.ProcAttr{
 		Env:   env,
-		Files: []uintptr{0, 1, 2, lfd, readW.Fd()},
+		Files: []uintptr{0, 1, 2, lfd, readW.Fd(), s.boardFile.Fd()},
 		// A worker must not outlive its supervisor, even one that was killed.
 		Sys: &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM},
 	})
 	readW.Close()
 	if err != nil {
+		s.releaseBoardSlot(boardSlot)
 		return nil, fmt.Errorf("starting worker %d: %w", slot, err)
 	}
 	proc, _ := os.FindProcess(pid)
-	w := &worker{slot: slot, proc: proc, started: time.Now(), done: make(chan struct{})}
+	w := &worker{slot: slot, boardSlot: boardSlot, proc: proc, started: time.Now(), done: make(chan struct{})}
 	go func() {
 		w.state, _ = proc.Wait()
+		s.releaseBoardSlot(boardSlot)
 		close(w.done)
 		s.exited <- w
 	}()
@@ -186,6 +222,28 @@ func (s *Supervisor) start(slot int) (*worker, error) {
 	s.workers[slot] = w
 	s.mu.Unlock()
 	return w, nil
+}
+
+// takeBoardSlot finds a scoreboard line no running worker uses. There is always one: at most
+// one worker per slot is being replaced at a time.
+func (s *Supervisor) takeBoardSlot() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, used := range s.boardUsed {
+		if !used {
+			s.boardUsed[i] = true
+			return i
+		}
+	}
+	panic("supervisor: every scoreboard line is taken")
+}
+
+// releaseBoardSlot clears the line of a worker that has exited: it accepts nothing any more.
+func (s *Supervisor) releaseBoardSlot(i int) {
+	s.board.clear(i)
+	s.mu.Lock()
+	s.boardUsed[i] = false
+	s.mu.Unlock()
 }
 
 // replace starts a new worker for slot, then drains the old one: the socket always has a

@@ -101,12 +101,12 @@ func runServe(args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	ln, ready, isWorker, err := gateway.WorkerListener()
+	inherited, isWorker, err := gateway.WorkerListener()
 	if isWorker {
 		if err != nil {
 			return failServe("%v", err)
 		}
-		return runWorker(ctx, cfg, ln, ready)
+		return runWorker(ctx, cfg, inherited)
 	}
 	return runSupervisor(ctx, cfg)
 }
@@ -142,7 +142,7 @@ func runSupervisor(ctx context.Context, cfg *gateway.Config) int {
 }
 
 // runWorker loads the apps into this process's Python and serves the inherited socket.
-func runWorker(ctx context.Context, cfg *gateway.Config, ln net.Listener, ready func()) int {
+func runWorker(ctx context.Context, cfg *gateway.Config, inherited *gateway.Inherited) int {
 	pyDir, err := pyapps.Dir()
 	if err != nil {
 		return failServe("%v", err)
@@ -159,13 +159,14 @@ func runWorker(ctx context.Context, cfg *gateway.Config, ln net.Listener, ready 
 			os.Exit(3)
 		}()
 	}
-	srv, err = gateway.New(*cfg, gateway.Options{PyAppsDir: pyDir, Multiprocess: cfg.Server.Workers > 1, OnStuck: onStuck})
+	srv, err = gateway.New(*cfg, gateway.Options{PyAppsDir: pyDir,
+		Multiprocess: cfg.Server.Workers > 1, OnStuck: onStuck, Scoreboard: inherited.Scoreboard})
 	if err != nil {
 		return failServe("%v", err)
 	}
 	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ln) }()
-	ready()
+	go func() { done <- srv.Serve(inherited.Listener) }()
+	inherited.Ready()
 	select {
 	case err := <-done:
 		srv.Close()
