@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"os"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -23,9 +22,9 @@ import (
 // few slow clients would stop a worker from accepting; nor is a keep-alive connection waiting
 // for its next request.
 
-// heldListener makes Accept wait while the server holds a full load, or while another worker
-// on the socket has fewer connections open (scoreboard.go). An Accept already waiting in the
-// kernel when the load becomes full is interrupted through the listener's deadline (see
+// heldListener makes Accept wait while the server holds a full load, and leave a new
+// connection to another worker that has fewer open (scoreboard.go). An Accept already waiting
+// in the kernel when the load becomes full is interrupted through the listener's deadline (see
 // kickAccept).
 type heldListener struct {
 	net.Listener
@@ -40,26 +39,25 @@ type deadlineListener interface {
 func (l heldListener) Accept() (net.Conn, error) {
 	s := l.s
 	for {
-		seen := atomic.LoadUint32(s.board.generation())
+		if s.full() {
+			select {
+			case <-s.unheld:
+			case <-s.stopAccepting:
+				return nil, net.ErrClosed
+			}
+			continue
+		}
 		if s.draining.Load() {
 			return nil, net.ErrClosed
-		}
-		full := s.full()
-		if full || !s.board.leastLoaded() {
-			start := time.Now()
-			s.board.await(seen, boardRecheck)
-			// Deferring to a worker that has gone quiet (stopped, or blocked without having
-			// said so) would leave the connection queued: after a whole recheck period with one
-			// pending, take it.
-			if full || time.Since(start) < boardRecheck || !l.pending() {
-				continue
-			}
 		}
 		if s.acceptDeadline != nil {
 			s.acceptDeadline.SetDeadline(time.Time{})
 			if s.full() { // filled again before the deadline was cleared: its kick is lost
 				continue
 			}
+		}
+		if !s.board.leastLoaded() && !l.leftPending() {
+			continue
 		}
 		c, err := l.Listener.Accept()
 		if s.acceptDeadline != nil && errors.Is(err, os.ErrDeadlineExceeded) {
@@ -69,23 +67,32 @@ func (l heldListener) Accept() (net.Conn, error) {
 	}
 }
 
-// pending reports whether a connection is waiting in the kernel's accept queue.
-func (l heldListener) pending() bool {
-	sc, ok := l.Listener.(syscall.Conn)
-	if !ok {
-		return true
+// leftPending is Accept's wait while a less loaded worker should take the next connection. It
+// sleeps in the poller until a connection arrives, gives the other workers boardGrace to take
+// it, and reports whether it is still waiting in the kernel then (they are full, or not
+// answering): this worker takes it. It reports false, for Accept to look again, when the
+// connection was taken or the wait was interrupted (a kick, the listener closed).
+func (l heldListener) leftPending() bool {
+	raw := l.s.acceptRaw
+	if raw == nil {
+		return true // no way to wait without accepting: take it
 	}
-	rc, err := sc.SyscallConn()
-	if err != nil {
-		return true
+	if raw.Read(pendingNow) != nil {
+		return false
 	}
-	ready := true
-	rc.Control(func(fd uintptr) {
-		fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
-		n, err := unix.Poll(fds, 0)
-		ready = err != nil || n > 0
-	})
-	return ready
+	seen := atomic.LoadUint32(l.s.board.generation())
+	l.s.board.await(seen, boardGrace) // another worker accepting it wakes this one early
+	still := false
+	raw.Control(func(fd uintptr) { still = pendingNow(fd) })
+	return still && !l.s.full()
+}
+
+// pendingNow reports whether a connection waits in the accept queue of the listening socket
+// fd. As a RawConn.Read function, false makes the poller wait for one to arrive.
+func pendingNow(fd uintptr) bool {
+	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+	n, err := unix.Poll(fds, 0)
+	return err == nil && n > 0
 }
 
 func (s *Server) full() bool { return s.held.Load() >= int32(cap(s.threads)) }
@@ -101,7 +108,11 @@ func (s *Server) countConn(from, to http.ConnState) {
 		}
 	case wasHeld && !isHeld:
 		if s.held.Add(-1) == int32(cap(s.threads))-1 && !s.draining.Load() {
-			s.board.setAccepting(true) // wakes an Accept waiting for room
+			s.board.setAccepting(true)
+			select {
+			case s.unheld <- struct{}{}: // wakes an Accept waiting for room
+			default: // a wake-up is already pending
+			}
 		}
 	}
 	switch {

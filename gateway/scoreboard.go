@@ -18,8 +18,10 @@ import (
 //
 // So the workers publish, in memory the supervisor shares with all of them, how many connections
 // each has open and whether it is accepting; a worker that has more open connections than the
-// least loaded of the accepting ones leaves the next connection to them. A change that could let
-// a waiting worker accept again wakes it through a futex on the same memory.
+// least loaded of the accepting ones leaves the next connection to them (heldListener). Nothing
+// is woken when these change: a deferring worker looks again when a connection arrives, which
+// the poller tells it, and only then waits a moment (boardGrace, cut short through a futex on
+// the same memory when another worker takes the connection).
 //
 // Layout: one cache line per field group, so that workers do not fight over lines. Line 0 holds
 // the generation (bumped by every change, the futex word) and the number of waiters; line i+1
@@ -27,9 +29,9 @@ import (
 
 const (
 	boardLine = 64
-	// boardRecheck bounds a wait: a worker that waited this long while a connection is pending
-	// takes it, in case the worker it deferred to stopped without saying so.
-	boardRecheck = 25 * time.Millisecond
+	// boardGrace is how long a connection may wait for the worker it was left to: past it, the
+	// worker that left it takes it, in case the other is stuck without having said so.
+	boardGrace = 2 * time.Millisecond
 )
 
 // A Scoreboard is one worker's view of the shared memory: all slots, and which one is its own.

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/wsgispec/wsgispec/internal/version"
@@ -46,7 +47,10 @@ type Server struct {
 	// Back-pressure (backpressure.go): requests held, and the board this worker shares with the
 	// others on its socket (scoreboard.go).
 	held           atomic.Int32
+	unheld         chan struct{}
+	stopAccepting  chan struct{}
 	board          *Scoreboard
+	acceptRaw      syscall.RawConn  // the socket's descriptor, to wait for a connection without taking it; set by Serve
 	acceptDeadline deadlineListener // the socket under TLS, when a deadline can interrupt its Accept; set by Serve
 }
 
@@ -94,14 +98,16 @@ func New(cfg Config, opt Options) (*Server, error) {
 		opt.Scoreboard = soloScoreboard()
 	}
 	s := &Server{
-		cfg:      cfg,
-		log:      log,
-		threads:  make(chan struct{}, cfg.Server.Threads),
-		board:    opt.Scoreboard,
-		software: "wsgispec-gateway/" + version.Version,
-		asgiDir:  opt.PyAppsDir + "/asgi",
-		baseEnv:  processEnviron(),
-		opt:      opt,
+		cfg:           cfg,
+		log:           log,
+		threads:       make(chan struct{}, cfg.Server.Threads),
+		board:         opt.Scoreboard,
+		unheld:        make(chan struct{}, 1),
+		stopAccepting: make(chan struct{}),
+		software:      "wsgispec-gateway/" + version.Version,
+		asgiDir:       opt.PyAppsDir + "/asgi",
+		baseEnv:       processEnviron(),
+		opt:           opt,
 	}
 	s.proxies, _ = parseAllowList(cfg.Server.ForwardedAllowIPs) // checked by Normalize
 	if cfg.Server.TLSCert != "" {
@@ -275,6 +281,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // Serve accepts connections on raw until Shutdown or Drain.
 func (s *Server) Serve(raw net.Listener) error {
 	s.acceptDeadline, _ = raw.(deadlineListener)
+	if sc, ok := raw.(syscall.Conn); ok {
+		s.acceptRaw, _ = sc.SyscallConn()
+	}
 	s.board.setAccepting(!s.full())
 	ln := net.Listener(heldListener{raw, s})
 	if s.tls != nil {
@@ -314,8 +323,10 @@ func (s *Server) Shutdown(ctx context.Context) error {
 // connection is closed by the gateway only once it has been idle for drainIdleGrace. Shutdown,
 // last, finds nothing left to cut.
 func (s *Server) Drain(ctx context.Context) error {
-	s.draining.Store(true)
-	s.board.setAccepting(false) // wakes an Accept waiting for room, which sees draining
+	if !s.draining.Swap(true) {
+		close(s.stopAccepting)
+	}
+	s.board.setAccepting(false)
 	s.connMu.Lock()
 	ln, served := s.ln, s.served
 	s.connMu.Unlock()
