@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -28,7 +29,16 @@ import (
 // kickAccept).
 type heldListener struct {
 	net.Listener
-	s *Server
+	s     *Server
+	watch *os.File // the socket's descriptor duplicated, see leftPending; may be nil
+}
+
+// Close closes the socket and the duplicate, which ends a wait in leftPending.
+func (l heldListener) Close() error {
+	if l.watch != nil {
+		l.watch.Close()
+	}
+	return l.Listener.Close()
 }
 
 // deadlineListener is a listener whose blocked Accept a deadline interrupts (TCP and Unix).
@@ -71,20 +81,41 @@ func (l heldListener) Accept() (net.Conn, error) {
 // sleeps in the poller until a connection arrives, gives the other workers boardGrace to take
 // it, and reports whether it is still waiting in the kernel then (they are full, or not
 // answering): this worker takes it. It reports false, for Accept to look again, when the
-// connection was taken or the wait was interrupted (a kick, the listener closed).
+// connection was taken or the wait was interrupted (the listener closed).
 func (l heldListener) leftPending() bool {
-	raw := l.s.acceptRaw
-	if raw == nil {
+	if l.watch == nil {
 		return true // no way to wait without accepting: take it
 	}
-	if raw.Read(pendingNow) != nil {
+	rc, err := l.watch.SyscallConn()
+	if err != nil || rc.Read(pendingNow) != nil {
 		return false
 	}
 	seen := atomic.LoadUint32(l.s.board.generation())
 	l.s.board.await(seen, boardGrace) // another worker accepting it wakes this one early
 	still := false
-	raw.Control(func(fd uintptr) { still = pendingNow(fd) })
+	rc.Control(func(fd uintptr) { still = pendingNow(fd) })
 	return still && !l.s.full()
+}
+
+// watchListener duplicates the listening socket's descriptor into a file whose raw Read waits in
+// the poller for the socket to become readable: net's own listener refuses raw reads. Nil when
+// the listener has no descriptor.
+func watchListener(ln net.Listener) *os.File {
+	sc, ok := ln.(syscall.Conn)
+	if !ok {
+		return nil
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return nil
+	}
+	dup := -1
+	rc.Control(func(fd uintptr) { dup, err = unix.Dup(int(fd)) })
+	if err != nil || dup < 0 {
+		return nil
+	}
+	unix.CloseOnExec(dup)
+	return os.NewFile(uintptr(dup), "listener (watched)") // non-blocking, as the socket is: polled
 }
 
 // pendingNow reports whether a connection waits in the accept queue of the listening socket

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -239,6 +240,76 @@ func TestConnectionBurstSpreadsOverWorkers(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond) // the workers see the closes before the next burst
 	}
+}
+
+// A worker that leaves new connections to a less loaded one waits for them without burning
+// CPU: idle, with its keep-alive connections open and the other worker's closed, it uses
+// almost none.
+func TestDeferringWorkerIdles(t *testing.T) {
+	gp := startBinary(t, "--workers", "2")
+	byWorker := map[string][]net.Conn{}
+	for range 8 {
+		c, err := net.Dial("tcp", gp.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		c.Write([]byte("GET /pid HTTP/1.1\r\nHost: t\r\n\r\n"))
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pid, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		byWorker[string(pid)] = append(byWorker[string(pid)], c)
+	}
+	if len(byWorker) != 2 {
+		t.Fatalf("8 connections: expected them on both workers, got %d worker(s)", len(byWorker))
+	}
+	var pids []string
+	for pid, conns := range byWorker {
+		pids = append(pids, pid)
+		if len(pids) == 2 { // close the second worker's: the first now has more than it
+			for _, c := range conns {
+				c.Close()
+			}
+		}
+	}
+	// New connections now, some taken by the first worker while it has the more: from then on it
+	// leaves the next ones to the other.
+	for range 4 {
+		c, err := net.Dial("tcp", gp.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+	}
+	time.Sleep(200 * time.Millisecond)
+	before := cpuTime(t, pids)
+	time.Sleep(time.Second)
+	if used := cpuTime(t, pids) - before; used > 200*time.Millisecond {
+		t.Errorf("workers %v, one holding idle connections and the other none: expected them idle, they used %s of CPU in 1 s", pids, used)
+	}
+}
+
+// cpuTime is the user and system time the processes have used, from /proc.
+func cpuTime(t *testing.T, pids []string) time.Duration {
+	t.Helper()
+	var ticks int64
+	for _, pid := range pids {
+		b, err := os.ReadFile("/proc/" + pid + "/stat")
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The fields after the command name (in parentheses): utime and stime are the 12th and 13th.
+		fields := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+2:]))
+		for _, f := range fields[11:13] {
+			n, _ := strconv.ParseInt(f, 10, 64)
+			ticks += n
+		}
+	}
+	return time.Duration(ticks) * 10 * time.Millisecond // USER_HZ is 100 on Linux
 }
 
 // TERM lets a request in flight finish, then the gateway exits 0.

@@ -16,7 +16,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/wsgispec/wsgispec/internal/version"
@@ -50,7 +49,6 @@ type Server struct {
 	unheld         chan struct{}
 	stopAccepting  chan struct{}
 	board          *Scoreboard
-	acceptRaw      syscall.RawConn  // the socket's descriptor, to wait for a connection without taking it; set by Serve
 	acceptDeadline deadlineListener // the socket under TLS, when a deadline can interrupt its Accept; set by Serve
 }
 
@@ -281,11 +279,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // Serve accepts connections on raw until Shutdown or Drain.
 func (s *Server) Serve(raw net.Listener) error {
 	s.acceptDeadline, _ = raw.(deadlineListener)
-	if sc, ok := raw.(syscall.Conn); ok {
-		s.acceptRaw, _ = sc.SyscallConn()
-	}
 	s.board.setAccepting(!s.full())
-	ln := net.Listener(heldListener{raw, s})
+	ln := net.Listener(heldListener{Listener: raw, s: s, watch: watchListener(raw)})
 	if s.tls != nil {
 		ln = tls.NewListener(ln, s.tls)
 	}
