@@ -12,6 +12,11 @@ import (
 	"github.com/BurntSushi/toml"
 )
 
+// DefaultThreads is --threads when none is given. Threads beyond a few only wait for the one
+// GIL, and every hand-off of it between OS threads is a context switch: with wrk on the Flask
+// read, 2 workers, 4 threads each used 906 µs of CPU per request where 8 used 1083 (medians of 3).
+const DefaultThreads = 4
+
 // Protocols an app can speak.
 const (
 	ProtocolWSGI = "wsgi"
@@ -34,7 +39,7 @@ type Config struct {
 type ServerConfig struct {
 	Listen            string   `toml:"listen"`              // host:port; default 127.0.0.1:8000
 	Workers           int      `toml:"workers"`             // worker processes; default the number of cores
-	Threads           int      `toml:"threads"`             // requests in Python at once per worker; default 8
+	Threads           int      `toml:"threads"`             // requests in Python at once per worker; default DefaultThreads
 	Log               string   `toml:"log"`                 // log file; default stderr
 	MaxBody           int64    `toml:"max_body"`            // largest request body in bytes; default 1 GiB
 	MaxHeaderBytes    int      `toml:"max_header_bytes"`    // default 64 KiB
@@ -126,7 +131,7 @@ func (c *Config) Normalize() error {
 		return errors.New("server.workers must be positive")
 	}
 	if s.Threads == 0 {
-		s.Threads = 8
+		s.Threads = DefaultThreads
 	}
 	if s.Threads < 0 {
 		return errors.New("server.threads must be positive")

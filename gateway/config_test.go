@@ -26,7 +26,7 @@ func TestLoadConfigResolvesDirectoriesAndDefaults(t *testing.T) {
 	}
 	a := cfg.Apps[0]
 	if a.Dir != filepath.Join(filepath.Dir(p), "app") || a.Mount != "/x" || a.Callable != "application" ||
-		a.Protocol != ProtocolWSGI || a.Interpreter != InterpreterSub || cfg.Server.Threads != 8 {
+		a.Protocol != ProtocolWSGI || a.Interpreter != InterpreterSub || cfg.Server.Threads != DefaultThreads {
 		t.Errorf("unexpected normalised config: %+v %+v", cfg.Server, a)
 	}
 }

@@ -37,7 +37,7 @@ func runServe(args []string) int {
 	interp := fs.String("interpreter", gateway.InterpreterSub, "sub (own sub-interpreter) or main")
 	listen := fs.String("listen", "127.0.0.1:8000", "address to listen on")
 	workers := fs.Int("workers", 0, "worker processes, each with its own Python (default: the number of cores)")
-	threads := fs.Int("threads", 8, "requests running in Python at once, per worker")
+	threads := fs.Int("threads", gateway.DefaultThreads, "requests running in Python at once, per worker")
 	maxBody := fs.Int64("max-body", 1<<30, "largest request body accepted, in bytes (413 beyond)")
 	debug := fs.Bool("debug", false, "reload the app when a .py file under its directory changes; tracebacks in 500 bodies")
 	logPath := fs.String("log", "", "log file for wsgi.errors, tracebacks and access lines (default stderr)")
