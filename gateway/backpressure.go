@@ -78,10 +78,11 @@ func (l heldListener) Accept() (net.Conn, error) {
 }
 
 // leftPending is Accept's wait while a less loaded worker should take the next connection. It
-// sleeps in the poller until a connection arrives, gives the other workers boardGrace to take
-// it, and reports whether it is still waiting in the kernel then (they are full, or not
-// answering): this worker takes it. It reports false, for Accept to look again, when the
-// connection was taken or the wait was interrupted (the listener closed).
+// sleeps in the poller until a connection arrives, then reports true (take it) as soon as this
+// worker is the least loaded again (the others took their share of a burst), or when the
+// connection is still queued after boardGrace (the others are full, or not answering). It
+// reports false, for Accept to look again, when the connection was taken by another worker, this
+// one filled up, or the wait was interrupted (the listener closed).
 func (l heldListener) leftPending() bool {
 	if l.watch == nil {
 		return true // no way to wait without accepting: take it
@@ -90,11 +91,24 @@ func (l heldListener) leftPending() bool {
 	if err != nil || rc.Read(pendingNow) != nil {
 		return false
 	}
-	seen := atomic.LoadUint32(l.s.board.generation())
-	l.s.board.await(seen, boardGrace) // another worker accepting it wakes this one early
-	still := false
-	rc.Control(func(fd uintptr) { still = pendingNow(fd) })
-	return still && !l.s.full()
+	s := l.s
+	deadline := time.Now().Add(boardGrace)
+	for {
+		seen := atomic.LoadUint32(s.board.generation())
+		if s.full() {
+			return false
+		}
+		if s.board.leastLoaded() {
+			return true
+		}
+		pending := false
+		rc.Control(func(fd uintptr) { pending = pendingNow(fd) })
+		left := time.Until(deadline)
+		if !pending || left <= 0 {
+			return pending
+		}
+		s.board.await(seen, left) // woken early when another worker takes a connection
+	}
 }
 
 // watchListener duplicates the listening socket's descriptor into a file whose raw Read waits in
