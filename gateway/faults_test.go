@@ -242,6 +242,93 @@ func TestConnectionBurstSpreadsOverWorkers(t *testing.T) {
 	}
 }
 
+// Keep-alive connections that all went to one worker while the other was down (killed, then
+// restarted) are spread again: the crowded worker closes some after their responses, and the
+// clients' new connections go to the other. Without that, the restarted worker would serve none
+// of them for as long as they stay open.
+func TestKeepAliveConnectionsRebalanceAfterRestart(t *testing.T) {
+	const conns = 16
+	gp := startBinary(t, "--workers", "2")
+	_, victim, err := gp.get("/pid")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, _ := strconv.Atoi(victim)
+	syscall.Kill(pid, syscall.SIGKILL)
+	// While it is down, every connection goes to the survivor.
+	clients := make([]*keepAliveClient, conns)
+	for i := range clients {
+		clients[i] = &keepAliveClient{addr: gp.addr}
+		defer clients[i].close()
+		if _, err := clients[i].pid(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, "the killed worker's replacement to serve", func() bool {
+		_, p, err := gp.get("/pid")
+		return err == nil && p != victim && p != clients[0].last
+	})
+	perWorker := map[string]int{}
+	for range 5 { // rounds of one request per client, reconnecting when told to close
+		perWorker = map[string]int{}
+		for _, c := range clients {
+			p, err := c.pid()
+			if err != nil {
+				t.Fatal(err)
+			}
+			perWorker[p]++
+		}
+	}
+	fewest := conns
+	for _, n := range perWorker {
+		fewest = min(fewest, n)
+	}
+	if len(perWorker) != 2 || fewest < conns/4 {
+		t.Fatalf("%d keep-alive clients that all connected while one worker was down: expected the restarted worker to serve at least %d of their requests after a few rounds, got requests per worker pid %v",
+			conns, conns/4, perWorker)
+	}
+}
+
+// keepAliveClient sends requests on one connection, opening a new one when the server closes it.
+type keepAliveClient struct {
+	addr string
+	conn net.Conn
+	r    *bufio.Reader
+	last string // the pid that answered last
+}
+
+func (c *keepAliveClient) pid() (string, error) {
+	if c.conn == nil {
+		conn, err := net.Dial("tcp", c.addr)
+		if err != nil {
+			return "", err
+		}
+		c.conn, c.r = conn, bufio.NewReader(conn)
+	}
+	c.conn.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := c.conn.Write([]byte("GET /pid HTTP/1.1\r\nHost: t\r\n\r\n")); err != nil {
+		return "", err
+	}
+	resp, err := http.ReadResponse(c.r, nil)
+	if err != nil {
+		return "", err
+	}
+	b, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.Close {
+		c.close()
+	}
+	c.last = string(b)
+	return c.last, err
+}
+
+func (c *keepAliveClient) close() {
+	if c.conn != nil {
+		c.conn.Close()
+		c.conn = nil
+	}
+}
+
 // A worker that leaves new connections to a less loaded one waits for them without burning
 // CPU: idle, with its keep-alive connections open and the other worker's closed, it uses
 // almost none.

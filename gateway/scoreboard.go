@@ -32,6 +32,10 @@ const (
 	// boardGrace is how long a connection may wait for the worker it was left to: past it, the
 	// worker that left it takes it, in case the other is stuck without having said so.
 	boardGrace = 2 * time.Millisecond
+	// crowdSlack is how many more connections than another worker a worker keeps before it
+	// starts closing keep-alive connections (see crowded); a few, so that the workers do not
+	// pass connections back and forth.
+	crowdSlack = 2
 )
 
 // A Scoreboard is one worker's view of the shared memory: all slots, and which one is its own.
@@ -122,13 +126,32 @@ func (b *Scoreboard) clear(slot int) {
 
 // leastLoaded reports whether no accepting worker has fewer open connections than this one.
 func (b *Scoreboard) leastLoaded() bool {
-	mine := atomic.LoadInt32(b.open(b.self))
+	fewest, ok := b.fewestElsewhere()
+	return !ok || atomic.LoadInt32(b.open(b.self)) <= fewest
+}
+
+// crowded reports whether this worker has more than crowdSlack connections above an accepting
+// worker. It then closes a keep-alive connection after its response: the client's next
+// connection goes to the less loaded worker. Accepting alone cannot fix such an imbalance, which
+// keep-alive connections keep: they were opened before the other worker was up (at start, or
+// while it was restarted), or in a burst before any was counted.
+func (b *Scoreboard) crowded() bool {
+	fewest, ok := b.fewestElsewhere()
+	return ok && atomic.LoadInt32(b.open(b.self)) > fewest+crowdSlack
+}
+
+// fewestElsewhere is the fewest open connections of any other accepting worker; ok is false
+// when no other worker is accepting.
+func (b *Scoreboard) fewestElsewhere() (fewest int32, ok bool) {
 	for i := range b.slots() {
-		if i != b.self && atomic.LoadInt32(b.accepting(i)) != 0 && atomic.LoadInt32(b.open(i)) < mine {
-			return false
+		if i == b.self || atomic.LoadInt32(b.accepting(i)) == 0 {
+			continue
+		}
+		if n := atomic.LoadInt32(b.open(i)); !ok || n < fewest {
+			fewest, ok = n, true
 		}
 	}
-	return true
+	return fewest, ok
 }
 
 // changed bumps the generation and wakes the workers waiting for a change.

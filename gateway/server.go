@@ -239,8 +239,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "413 Request Entity Too Large", http.StatusRequestEntityTooLarge)
 		return
 	}
-	if s.draining.Load() {
-		w.Header().Set("Connection", "close") // see Drain
+	if s.draining.Load() || s.board.crowded() {
+		w.Header().Set("Connection", "close") // see Drain, and Scoreboard.crowded
 	}
 	ci, _ := r.Context().Value(connInfoKey{}).(*connInfo)
 	if ci.conn.smuggled(len(r.Header["Content-Length"]), len(r.TransferEncoding) > 0) {
