@@ -191,6 +191,19 @@ int wsgi_interp_end(int slot) {
             return 1;
         }
     }
+    /* Py_EndInterpreter runs threading's shutdown, which asserts, when it runs on the OS thread
+     * that imported threading, that this thread's first state is still alive. That state is
+     * among those deleted below, so the shutdown runs first, and Py_EndInterpreter finds it done. */
+    PyObject *name = PyUnicode_FromString("threading");
+    PyObject *threading = name ? PyImport_GetModule(name) : NULL;
+    Py_XDECREF(name);
+    if (threading) {
+        PyObject *r = PyObject_CallMethod(threading, "_shutdown", NULL);
+        if (!r) PyErr_WriteUnraisable(threading);
+        Py_XDECREF(r);
+        Py_DECREF(threading);
+    }
+    PyErr_Clear();
     slot_clear(slot);
     for (size_t i = 0; i < s->nours; i++) {
         if (s->ours[i] == mine) continue;
