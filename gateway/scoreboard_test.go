@@ -68,3 +68,19 @@ func TestScoreboardAwaitWakesOnChange(t *testing.T) {
 		t.Errorf("await with nothing changing: expected to sleep out its 30ms, returned after %s", d)
 	}
 }
+
+func TestScoreboardCrowdedOnlyPastTheSlack(t *testing.T) {
+	b := boardViews(t, 2)
+	b[1].setAccepting(true)
+	b[1].addOpen(1)
+	for open, want := range []bool{false, false, false, false, true, true} {
+		if got := b[0].crowded(); got != want {
+			t.Errorf("%d open here, 1 on the other accepting worker: crowded expected %v, got %v", open, want, got)
+		}
+		b[0].addOpen(1)
+	}
+	b[1].setAccepting(false) // a full worker takes nothing: shedding toward it would not help
+	if b[0].crowded() {
+		t.Error("the only other worker is not accepting: expected not crowded")
+	}
+}
