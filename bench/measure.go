@@ -11,6 +11,8 @@ import (
 	"time"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"github.com/wsgispec/wsgispec/internal/procstat"
 )
 
 // clientBoundShare is the share of one core the client may use before its own CPU is taken to
@@ -90,7 +92,7 @@ type measurement struct {
 
 // run performs the attack against the server whose process group is pgid, accounting the
 // group's CPU from proc over exactly the attack's window. Cancelling ctx stops the attack early.
-func (c *client) run(ctx context.Context, a attack, proc procFS, pgid int) (measurement, error) {
+func (c *client) run(ctx context.Context, a attack, proc procstat.FS, pgid int) (measurement, error) {
 	// vegeta's options that configure its own transport (Timeout, KeepAlive, Connections,
 	// HTTP2, ...) would either apply to the transport Client replaces, or, after it, fail on
 	// ours. MaxBody(0): vegeta keeps no response body, though it still reads each one whole.
@@ -104,7 +106,7 @@ func (c *client) run(ctx context.Context, a attack, proc procFS, pgid int) (meas
 	}
 	atk := vegeta.NewAttacker(opts...)
 
-	cpuBefore, err := proc.groupCPU(pgid)
+	cpuBefore, err := proc.GroupCPU(pgid)
 	if err != nil {
 		return measurement{}, err
 	}
@@ -130,13 +132,13 @@ func (c *client) run(ctx context.Context, a attack, proc procFS, pgid int) (meas
 	}
 	wall := time.Since(start)
 	clientCPU := selfCPU() - clientBefore
-	cpuAfter, err := proc.groupCPU(pgid)
+	cpuAfter, err := proc.GroupCPU(pgid)
 	if err != nil {
 		return measurement{}, err
 	}
 	metrics.Close()
 
-	serverCPU := cpuBetween(cpuBefore, cpuAfter)
+	serverCPU := procstat.CPUBetween(cpuBefore, cpuAfter)
 	m := measurement{statusCodes: metrics.StatusCodes, results: results}
 	m.Figures = Figures{
 		AchievedRate:  metrics.Rate,
@@ -149,7 +151,7 @@ func (c *client) run(ctx context.Context, a attack, proc procFS, pgid int) (meas
 			P99: millis(metrics.Latencies.P99), Max: millis(metrics.Latencies.Max),
 		},
 		ServerCPUS:  serverCPU.Seconds(),
-		ServerRSSMB: float64(proc.peakRSS(cpuAfter)) / (1 << 20),
+		ServerRSSMB: float64(proc.PeakRSS(cpuAfter)) / (1 << 20),
 		ClientCPUS:  clientCPU.Seconds(),
 	}
 	if metrics.Requests > 0 {

@@ -17,6 +17,7 @@ import (
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
 	"github.com/wsgispec/wsgispec/harness"
+	"github.com/wsgispec/wsgispec/internal/procstat"
 )
 
 // Config is one bench invocation.
@@ -195,11 +196,11 @@ func measureServer(ctx context.Context, cfg Config, d harness.Detection, sc Scen
 	closed := attack{name: name + "/" + Closed, target: target, model: Closed, concurrency: cfg.Concurrency}
 	warm := closed
 	warm.duration = cfg.WarmUp
-	if _, err := c.run(ctx, warm, systemProc, srv.PID); err != nil {
+	if _, err := c.run(ctx, warm, procstat.System, srv.PID); err != nil {
 		return nil, err
 	}
 	closed.duration, closed.keepResults = cfg.Duration, results != nil
-	cm, err := c.run(ctx, closed, systemProc, srv.PID)
+	cm, err := c.run(ctx, closed, procstat.System, srv.PID)
 	if err != nil {
 		return nil, err
 	}
@@ -208,7 +209,7 @@ func measureServer(ctx context.Context, cfg Config, d harness.Detection, sc Scen
 		rate = cm.ThroughputRPS / 2
 	}
 	open := attack{name: name + "/" + Open, target: target, model: Open, rate: rate, duration: cfg.Duration, keepResults: results != nil}
-	om, err := c.run(ctx, open, systemProc, srv.PID)
+	om, err := c.run(ctx, open, procstat.System, srv.PID)
 	if err != nil {
 		return nil, err
 	}

@@ -18,6 +18,8 @@ import (
 	"time"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"github.com/wsgispec/wsgispec/internal/procstat"
 )
 
 // rawServer is a TCP server whose answers the test writes byte by byte.
@@ -451,7 +453,7 @@ func TestClientRunsEveryScenario(t *testing.T) {
 		sc := scenarios[name]
 		target := vegeta.Target{Method: sc.Method, URL: srv.URL + sc.Path, Body: sc.Body}
 		a := attack{name: name, target: target, model: Closed, concurrency: 4, duration: 100 * time.Millisecond, keepResults: true}
-		m, err := c.run(context.Background(), a, systemProc, os.Getpid())
+		m, err := c.run(context.Background(), a, procstat.System, os.Getpid())
 		if err != nil {
 			t.Fatal(err)
 		}

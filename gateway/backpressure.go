@@ -30,13 +30,20 @@ import (
 type heldListener struct {
 	net.Listener
 	s     *Server
-	watch *os.File // the socket's descriptor duplicated, see leftPending; may be nil
+	watch *acceptWatch // nil when the socket has no descriptor to duplicate
+}
+
+// acceptWatch is a duplicate of the listening socket's descriptor, whose raw Read waits in the
+// poller for a connection to arrive without taking it: net's own listener refuses raw reads.
+type acceptWatch struct {
+	file *os.File
+	raw  syscall.RawConn
 }
 
 // Close closes the socket and the duplicate, which ends a wait in leftPending.
 func (l heldListener) Close() error {
 	if l.watch != nil {
-		l.watch.Close()
+		l.watch.file.Close()
 	}
 	return l.Listener.Close()
 }
@@ -87,8 +94,8 @@ func (l heldListener) leftPending() bool {
 	if l.watch == nil {
 		return true // no way to wait without accepting: take it
 	}
-	rc, err := l.watch.SyscallConn()
-	if err != nil || rc.Read(pendingNow) != nil {
+	rc := l.watch.raw
+	if rc.Read(pendingNow) != nil {
 		return false
 	}
 	s := l.s
@@ -111,10 +118,8 @@ func (l heldListener) leftPending() bool {
 	}
 }
 
-// watchListener duplicates the listening socket's descriptor into a file whose raw Read waits in
-// the poller for the socket to become readable: net's own listener refuses raw reads. Nil when
-// the listener has no descriptor.
-func watchListener(ln net.Listener) *os.File {
+// watchListener makes the acceptWatch of ln; nil when ln has no descriptor.
+func watchListener(ln net.Listener) *acceptWatch {
 	sc, ok := ln.(syscall.Conn)
 	if !ok {
 		return nil
@@ -129,7 +134,13 @@ func watchListener(ln net.Listener) *os.File {
 		return nil
 	}
 	unix.CloseOnExec(dup)
-	return os.NewFile(uintptr(dup), "listener (watched)") // non-blocking, as the socket is: polled
+	file := os.NewFile(uintptr(dup), "listener (watched)") // non-blocking, as the socket is: polled
+	raw, err := file.SyscallConn()
+	if err != nil {
+		file.Close()
+		return nil
+	}
+	return &acceptWatch{file: file, raw: raw}
 }
 
 // pendingNow reports whether a connection waits in the accept queue of the listening socket

@@ -18,6 +18,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/wsgispec/wsgispec/internal/procstat"
 )
 
 // These tests run the built binary (supervisor and workers are processes); `make test` sets
@@ -204,37 +206,26 @@ func TestConnectionBurstSpreadsOverWorkers(t *testing.T) {
 	const conns = 32
 	gp := startBinary(t, "--workers", "2")
 	for try := range 3 {
-		opened := make([]net.Conn, conns)
-		for i := range opened {
-			c, err := net.Dial("tcp", gp.addr)
-			if err != nil {
+		clients := make([]*keepAliveClient, conns)
+		for i := range clients {
+			clients[i] = &keepAliveClient{addr: gp.addr}
+			defer clients[i].close()
+			if err := clients[i].connect(); err != nil {
 				t.Fatal(err)
 			}
-			defer c.Close()
-			opened[i] = c
 		}
 		perWorker := map[string]int{}
-		for _, c := range opened {
-			c.SetDeadline(time.Now().Add(10 * time.Second))
-			if _, err := c.Write([]byte("GET /pid HTTP/1.1\r\nHost: t\r\n\r\n")); err != nil {
-				t.Fatal(err)
-			}
-			resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		for _, c := range clients {
+			pid, err := c.pid()
 			if err != nil {
 				t.Fatal(err)
 			}
-			pid, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			perWorker[string(pid)]++
+			perWorker[pid]++
 		}
-		for _, c := range opened {
-			c.Close()
+		for _, c := range clients {
+			c.close()
 		}
-		fewest := conns
-		for _, n := range perWorker {
-			fewest = min(fewest, n)
-		}
-		if len(perWorker) != 2 || fewest < conns*3/8 {
+		if len(perWorker) != 2 || fewest(perWorker) < conns*3/8 {
 			t.Fatalf("try %d: %d connections opened at once, then one request on each: expected at least %d on each of the 2 workers, got connections per worker pid %v",
 				try, conns, conns*3/8, perWorker)
 		}
@@ -279,17 +270,25 @@ func TestKeepAliveConnectionsRebalanceAfterRestart(t *testing.T) {
 			perWorker[p]++
 		}
 	}
-	fewest := conns
-	for _, n := range perWorker {
-		fewest = min(fewest, n)
-	}
-	if len(perWorker) != 2 || fewest < conns/4 {
+	if len(perWorker) != 2 || fewest(perWorker) < conns/4 {
 		t.Fatalf("%d keep-alive clients that all connected while one worker was down: expected the restarted worker to serve at least %d of their requests after a few rounds, got requests per worker pid %v",
 			conns, conns/4, perWorker)
 	}
 }
 
-// keepAliveClient sends requests on one connection, opening a new one when the server closes it.
+// fewest is the smallest count in perWorker.
+func fewest(perWorker map[string]int) int {
+	least := -1
+	for _, n := range perWorker {
+		if least < 0 || n < least {
+			least = n
+		}
+	}
+	return least
+}
+
+// keepAliveClient sends GET /pid on one connection, which it opens when it has none: at first,
+// or after the server closed the last one.
 type keepAliveClient struct {
 	addr string
 	conn net.Conn
@@ -297,13 +296,21 @@ type keepAliveClient struct {
 	last string // the pid that answered last
 }
 
+func (c *keepAliveClient) connect() error {
+	if c.conn != nil {
+		return nil
+	}
+	conn, err := net.Dial("tcp", c.addr)
+	if err != nil {
+		return err
+	}
+	c.conn, c.r = conn, bufio.NewReader(conn)
+	return nil
+}
+
 func (c *keepAliveClient) pid() (string, error) {
-	if c.conn == nil {
-		conn, err := net.Dial("tcp", c.addr)
-		if err != nil {
-			return "", err
-		}
-		c.conn, c.r = conn, bufio.NewReader(conn)
+	if err := c.connect(); err != nil {
+		return "", err
 	}
 	c.conn.SetDeadline(time.Now().Add(10 * time.Second))
 	if _, err := c.conn.Write([]byte("GET /pid HTTP/1.1\r\nHost: t\r\n\r\n")); err != nil {
@@ -333,70 +340,49 @@ func (c *keepAliveClient) close() {
 // CPU: idle, with its keep-alive connections open and the other worker's closed, it uses
 // almost none.
 func TestDeferringWorkerIdles(t *testing.T) {
-	gp := startBinary(t, "--workers", "2")
-	byWorker := map[string][]net.Conn{}
-	for range 8 {
-		c, err := net.Dial("tcp", gp.addr)
+	gp := startBinary(t, "--workers", "2", "--threads", "1")
+	byWorker := map[string][]*keepAliveClient{}
+	for range 16 {
+		c := &keepAliveClient{addr: gp.addr}
+		defer c.close()
+		pid, err := c.pid()
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer c.Close()
-		c.SetDeadline(time.Now().Add(10 * time.Second))
-		c.Write([]byte("GET /pid HTTP/1.1\r\nHost: t\r\n\r\n"))
-		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		pid, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		byWorker[string(pid)] = append(byWorker[string(pid)], c)
+		byWorker[pid] = append(byWorker[pid], c)
 	}
 	if len(byWorker) != 2 {
-		t.Fatalf("8 connections: expected them on both workers, got %d worker(s)", len(byWorker))
+		t.Fatalf("16 connections: expected them on both workers, got %d worker(s)", len(byWorker))
 	}
 	var pids []string
-	for pid, conns := range byWorker {
+	for pid, clients := range byWorker {
 		pids = append(pids, pid)
 		if len(pids) == 2 { // close the second worker's: the first now has more than it
-			for _, c := range conns {
-				c.Close()
+			for _, c := range clients {
+				c.close()
 			}
 		}
 	}
-	// New connections now, some taken by the first worker while it has the more: from then on it
-	// leaves the next ones to the other.
-	for range 4 {
-		c, err := net.Dial("tcp", gp.addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
+	// One request to the first worker fills its only thread, which interrupts its Accept; once
+	// the response is done it looks again, now with more connections than the other, and from
+	// then on leaves new ones to it.
+	if _, err := byWorker[pids[0]][0].pid(); err != nil {
+		t.Fatal(err)
 	}
 	time.Sleep(200 * time.Millisecond)
-	before := cpuTime(t, pids)
+	group := gp.cmd.Process.Pid // the supervisor leads the group; it idles throughout
+	before, err := procstat.System.GroupCPU(group)
+	if err != nil {
+		t.Fatal(err)
+	}
 	time.Sleep(time.Second)
-	if used := cpuTime(t, pids) - before; used > 200*time.Millisecond {
+	after, err := procstat.System.GroupCPU(group)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if used := procstat.CPUBetween(before, after); used > 200*time.Millisecond {
 		t.Errorf("workers %v, one holding idle connections and the other none: expected them idle, they used %s of CPU in 1 s", pids, used)
 	}
-}
-
-// cpuTime is the user and system time the processes have used, from /proc.
-func cpuTime(t *testing.T, pids []string) time.Duration {
-	t.Helper()
-	var ticks int64
-	for _, pid := range pids {
-		b, err := os.ReadFile("/proc/" + pid + "/stat")
-		if err != nil {
-			t.Fatal(err)
-		}
-		// The fields after the command name (in parentheses): utime and stime are the 12th and 13th.
-		fields := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+2:]))
-		for _, f := range fields[11:13] {
-			n, _ := strconv.ParseInt(f, 10, 64)
-			ticks += n
-		}
-	}
-	return time.Duration(ticks) * 10 * time.Millisecond // USER_HZ is 100 on Linux
 }
 
 // TERM lets a request in flight finish, then the gateway exits 0.

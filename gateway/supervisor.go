@@ -88,13 +88,12 @@ type Supervisor struct {
 }
 
 type worker struct {
-	slot      int
-	boardSlot int
-	proc      *os.Process
-	state     *os.ProcessState
-	started   time.Time
-	retired   bool // asked to stop (reload or shutdown): its exit is expected
-	done      chan struct{}
+	slot    int
+	proc    *os.Process
+	state   *os.ProcessState
+	started time.Time
+	retired bool // asked to stop (reload or shutdown): its exit is expected
+	done    chan struct{}
 }
 
 // Run starts the workers and supervises them until ctx ends (graceful stop of all). HUP
@@ -198,7 +197,7 @@ func (s *Supervisor) start(slot int) (*worker, error) {
 		return nil, fmt.Errorf("starting worker %d: %w", slot, err)
 	}
 	proc, _ := os.FindProcess(pid)
-	w := &worker{slot: slot, boardSlot: boardSlot, proc: proc, started: time.Now(), done: make(chan struct{})}
+	w := &worker{slot: slot, proc: proc, started: time.Now(), done: make(chan struct{})}
 	go func() {
 		w.state, _ = proc.Wait()
 		s.releaseBoardSlot(boardSlot)

@@ -1,4 +1,6 @@
-package bench
+// Package procstat reads process accounting from /proc: the CPU time and peak memory of a
+// process group, which is how a server's whole tree of workers is measured.
+package procstat
 
 import (
 	"bufio"
@@ -11,20 +13,20 @@ import (
 	"time"
 )
 
-// procFS reads process accounting from a /proc-like directory: "/proc" in use, a fake tree in
-// tests.
-type procFS string
+// FS reads process accounting from a /proc-like directory: System in use, a fake tree in tests.
+type FS string
 
-const systemProc procFS = "/proc"
+// System is the running kernel's /proc.
+const System FS = "/proc"
 
 // clockTick is the unit of utime and stime in /proc/PID/stat: USER_HZ, 100 on every Linux
 // architecture (the kernel converts to it for userspace whatever its internal HZ).
 const clockTick = 10 * time.Millisecond
 
-// groupCPU is the CPU time (user + system) each live process of process group pgid has used
+// GroupCPU is the CPU time (user + system) each live process of process group pgid has used
 // since it started, by PID. Summing the difference of two snapshots gives the group's CPU over
 // the window between them, across every worker a server forked.
-func (p procFS) groupCPU(pgid int) (map[int]time.Duration, error) {
+func (p FS) GroupCPU(pgid int) (map[int]time.Duration, error) {
 	entries, err := os.ReadDir(string(p))
 	if err != nil {
 		return nil, fmt.Errorf("reading process accounting: %w", err)
@@ -68,10 +70,10 @@ func parseStat(stat []byte) (pgid int, cpu time.Duration, ok bool) {
 	return pgid, time.Duration(utime+stime) * clockTick, true
 }
 
-// cpuBetween is the CPU time the group used between two snapshots. A process that appeared in
+// CPUBetween is the CPU time the group used between two snapshots. A process that appeared in
 // between counts in full (it did all its work in the window); one that exited in between is lost,
 // which the caller notes when the PIDs differ.
-func cpuBetween(before, after map[int]time.Duration) time.Duration {
+func CPUBetween(before, after map[int]time.Duration) time.Duration {
 	var sum time.Duration
 	for pid, t := range after {
 		sum += t - before[pid]
@@ -79,9 +81,9 @@ func cpuBetween(before, after map[int]time.Duration) time.Duration {
 	return sum
 }
 
-// peakRSS is the sum of the processes' peak resident set sizes (VmHWM) in bytes: an upper bound
+// PeakRSS is the sum of the processes' peak resident set sizes (VmHWM) in bytes: an upper bound
 // on the group's peak, since the workers need not peak at the same moment.
-func (p procFS) peakRSS(pids map[int]time.Duration) int64 {
+func (p FS) PeakRSS(pids map[int]time.Duration) int64 {
 	var sum int64
 	for pid := range pids {
 		f, err := os.Open(filepath.Join(string(p), strconv.Itoa(pid), "status"))

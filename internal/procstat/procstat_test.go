@@ -1,4 +1,4 @@
-package bench
+package procstat
 
 import (
 	"bufio"
@@ -29,12 +29,12 @@ func stat(pid int, comm, state string, pgid, utime, stime int) string {
 
 func TestGroupCPUFromFakeProc(t *testing.T) {
 	root := t.TempDir()
-	proc := procFS(root)
+	proc := FS(root)
 	writeProc(t, root, 100, stat(100, "gunicorn: master", "S", 100, 5, 5), "Name:\tgunicorn\nVmHWM:\t   20000 kB\n")
 	writeProc(t, root, 101, stat(101, "weird) name (", "R", 100, 100, 20), "VmHWM:\t   30000 kB\n")
 	writeProc(t, root, 102, stat(102, "zombie", "Z", 100, 999, 999), "")
 	writeProc(t, root, 200, stat(200, "other", "R", 200, 500, 500), "VmHWM:\t 1 kB\n")
-	before, err := proc.groupCPU(100)
+	before, err := proc.GroupCPU(100)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,11 +44,11 @@ func TestGroupCPUFromFakeProc(t *testing.T) {
 	// A window: the master idles, the worker uses 3 s, a new worker 0.5 s.
 	writeProc(t, root, 101, stat(101, "weird) name (", "R", 100, 350, 70), "VmHWM:\t   30000 kB\n")
 	writeProc(t, root, 103, stat(103, "worker", "S", 100, 40, 10), "VmHWM:\t   10000 kB\n")
-	after, _ := proc.groupCPU(100)
-	if got := cpuBetween(before, after); got != 3500*time.Millisecond {
+	after, _ := proc.GroupCPU(100)
+	if got := CPUBetween(before, after); got != 3500*time.Millisecond {
 		t.Errorf("CPU over the window = %v, want 3.5s", got)
 	}
-	if got := proc.peakRSS(after); got != 60000<<10 {
+	if got := proc.PeakRSS(after); got != 60000<<10 {
 		t.Errorf("peak RSS = %d bytes, want the sum of VmHWM, %d", got, 60000<<10)
 	}
 }
@@ -88,14 +88,14 @@ time.sleep(30)
 			t.Fatalf("the burners ended before both said done: %v", lines.Err())
 		}
 	}
-	after, err := systemProc.groupCPU(cmd.Process.Pid)
+	after, err := System.GroupCPU(cmd.Process.Pid)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// From no snapshot: each process's whole life, 0.3 s of loop plus the interpreter's start.
 	// /proc counts whole 10 ms ticks in utime and stime apiece, so each process may show up to
 	// 20 ms less than it used.
-	got := cpuBetween(map[int]time.Duration{}, after)
+	got := CPUBetween(map[int]time.Duration{}, after)
 	if len(after) != 2 || got < 550*time.Millisecond || got > 1500*time.Millisecond {
 		t.Errorf("group CPU of two processes burning 0.3 s each = %v over %d processes, want 0.55-1.5 s over 2", got, len(after))
 	}
