@@ -58,9 +58,7 @@ func spawn(ctx context.Context, argv []string, dir string, env []string, grace t
 	// An *os.File rather than an io.Writer: exec then copies nothing itself, so Wait returns when
 	// the leader exits even if a forked worker still holds the pipe open.
 	cmd.Stdout, cmd.Stderr = w, w
-	// Pdeathsig is the last resort for when wsgispec itself is killed (SIGKILL runs no defer):
-	// the leader is told to shut down, and a server's master takes its workers with it.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
+	cmd.SysProcAttr = groupLeader()
 	if err := cmd.Start(); err != nil {
 		r.Close()
 		w.Close()
