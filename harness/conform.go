@@ -45,7 +45,7 @@ type ConformConfig struct {
 }
 
 // RunConform tests every target, Parallel at a time, and returns one run per target in the
-// order given. A target that cannot be tested has Error set; the others go on.
+// order given, redacted (Redact). A target that cannot be tested has Error set; the others go on.
 func RunConform(ctx context.Context, cfg ConformConfig) []ConformRun {
 	runs := make([]ConformRun, len(cfg.Targets))
 	sem := make(chan struct{}, max(cfg.Parallel, 1))
@@ -60,6 +60,7 @@ func RunConform(ctx context.Context, cfg ConformConfig) []ConformRun {
 		}()
 	}
 	wg.Wait()
+	Redact(runs)
 	return runs
 }
 

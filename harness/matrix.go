@@ -148,7 +148,7 @@ func gatewayMultiCommand(l Launch) (Command, error) {
 		dir := filepath.Join(l.App.Dir, f.Name)
 		db := filepath.Join(l.WorkDir, f.Name+".sqlite3")
 		ctx, cancel := context.WithTimeout(context.Background(), initDBTimeout)
-		err := initDatabase(ctx, l.Python, dir, db)
+		err := InitDatabase(ctx, l.Env, dir, db)
 		cancel()
 		if err != nil {
 			return Command{}, fmt.Errorf("%s: %w", f.Name, err)
@@ -189,17 +189,15 @@ func tomlString(s string) string {
 	return b.String()
 }
 
-// initDatabase creates the schema of the app in appDir in a fresh SQLite file db by running the
-// app's own initdb.py, before any server process starts (several workers must not race to
-// create it).
-func initDatabase(ctx context.Context, python, appDir, db string) error {
-	if python == "" {
-		python = DefaultPython
-	}
+// InitDatabase creates the schema of the app in appDir in a fresh SQLite file db by running the
+// app's own initdb.py (in the servers' clean environment), before any server process starts
+// (several workers must not race to create it).
+func InitDatabase(ctx context.Context, env Env, appDir, db string) error {
+	python := env.withDefaults().Python
 	cmd := exec.CommandContext(ctx, python, "initdb.py")
 	cmd.WaitDelay = time.Second
 	cmd.Dir = appDir
-	cmd.Env = append(os.Environ(), EnvDB+"="+db, "PYTHONDONTWRITEBYTECODE=1")
+	cmd.Env = CleanEnviron(env.PassEnv, EnvDB+"="+db, "PYTHONDONTWRITEBYTECODE=1")
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		msg := strings.TrimSpace(string(out))
@@ -357,6 +355,7 @@ func RunMatrix(ctx context.Context, cfg MatrixConfig) []MatrixRun {
 		}()
 	}
 	wg.Wait()
+	Redact(runs)
 	return runs
 }
 
@@ -415,7 +414,7 @@ func (cfg MatrixConfig) run(ctx context.Context, j matrixJob) []MatrixRun {
 		defer os.RemoveAll(dbDir)
 		db := filepath.Join(dbDir, f+".sqlite3")
 		app = App{Dir: filepath.Join(cfg.PyApps, f), Module: e.Module, Callable: e.Callable, Env: map[string]string{EnvDB: db}}
-		if err := initDatabase(ctx, cfg.Env.Python, app.Dir, db); err != nil {
+		if err := InitDatabase(ctx, cfg.Env, app.Dir, db); err != nil {
 			return cfg.setupError(j, err.Error())
 		}
 		// Servers that drop privileges (mod_wsgi serves as www-data) write the database and

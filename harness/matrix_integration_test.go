@@ -79,7 +79,8 @@ func TestMatrixGatewayAndGunicorn(t *testing.T) {
 	requireFrameworksSuite(t)
 	token := fmt.Sprintf("WSGISPEC_TEST_TOKEN=matrix-%d", time.Now().UnixNano())
 	servers, fws := []string{"gateway", "gunicorn"}, []string{"flask", "django", "fastapi"}
-	r, f := runMatrixJSON(t, []string{token}, "--server", strings.Join(servers, ","), "--framework", strings.Join(fws, ","))
+	r, f := runMatrixJSON(t, []string{token}, "--server", strings.Join(servers, ","), "--framework", strings.Join(fws, ","),
+		"--pass-env", "WSGISPEC_TEST_TOKEN")
 	if r.code != 0 {
 		t.Errorf("exit %d, want 0:\n%s%s", r.code, r.stdout, r.stderr)
 	}

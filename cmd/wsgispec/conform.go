@@ -50,6 +50,7 @@ func runConform(args []string) int {
 	targetURL := fs.String("url", "", "test the server already running at `URL` (http://host:port[/mount]) with the probe app loaded")
 	probeDir := fs.String("probe-dir", "", "with --url: the `directory` the server's probe was given as WSGISPEC_PROBE_DIR (without it, cases that need it skip)")
 	python := fs.String("python", harness.DefaultPython, "Python `interpreter` for Python servers")
+	passEnv := addPassEnvFlag(fs)
 	jsonOut := fs.String("json", "", "write results as JSON to `file` (- or no value: stdout; the summary then goes to stderr)")
 	junitOut := fs.String("junit", "", "write results as JUnit XML to `file`")
 	strict := fs.Bool("strict", false, "SHOULD cases fail the run too")
@@ -112,7 +113,7 @@ func runConform(args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	started := time.Now()
-	env := harness.Env{Python: *python, ToolDir: harness.ExecutableDir()}
+	env := harness.Env{Python: *python, ToolDir: harness.ExecutableDir(), PassEnv: *passEnv}
 	suite, err := harness.LocateSuite(env.ToolDir, harness.ConformanceSuite, *suiteTimeout)
 	if err != nil {
 		return fail("%v", err)
