@@ -48,7 +48,7 @@ func TestParseExpectedFailuresRejects(t *testing.T) {
 
 func result(id string, level catalog.Level, st Status) CaseResult {
 	area, _, _ := strings.Cut(id, ".")
-	return CaseResult{Case: catalog.Case{ID: id, Area: area, Level: level, Title: id + " title", Requirement: "the PEP's words"}, Status: st}
+	return CaseResult{Case: catalog.Case{ID: id, Area: area, Level: level, Title: id + " title", Section: id + " section", Requirement: "the PEP's words"}, Status: st}
 }
 
 func TestConformExit(t *testing.T) {

@@ -166,7 +166,7 @@ func runConform(args []string) int {
 		return exitInterrupted
 	}
 	expected.Apply(runs)
-	if err := writeConformOutputs(ctx, runs, started, *jsonOut, *junitOut); err != nil {
+	if err := writeConformOutputs(ctx, runs, *strict, started, *jsonOut, *junitOut); err != nil {
 		return fail("%v", err)
 	}
 	summary, color := io.Writer(os.Stdout), isTerminal(os.Stdout)
@@ -183,7 +183,7 @@ func runConform(args []string) int {
 	return harness.ConformExit(runs, *strict)
 }
 
-func writeConformOutputs(ctx context.Context, runs []harness.ConformRun, started time.Time, jsonPath, junitPath string) error {
+func writeConformOutputs(ctx context.Context, runs []harness.ConformRun, strict bool, started time.Time, jsonPath, junitPath string) error {
 	if jsonPath != "" {
 		env := harness.NewEnvelope[harness.ConformRun](ctx, harness.KindConform, started)
 		env.Runs = runs
@@ -197,7 +197,7 @@ func writeConformOutputs(ctx context.Context, runs []harness.ConformRun, started
 		if err != nil {
 			return fmt.Errorf("--junit: %w", err)
 		}
-		if err := junit.Write(f, harness.ConformJUnit(runs, started, host)); err != nil {
+		if err := junit.Write(f, harness.ConformJUnit(runs, strict, started, host)); err != nil {
 			f.Close()
 			return fmt.Errorf("--junit: %w", err)
 		}
