@@ -34,11 +34,11 @@ func ConformJUnit(runs []ConformRun, strict bool, started time.Time, hostname st
 				{Name: "server.command", Value: run.Server.Command},
 			}}
 		}
-		if run.Error != "" {
+		if run.Error != nil {
 			s := newSuite(server + ".setup")
 			s.Cases = []junit.Testcase{{
 				Classname: server + ".setup", Name: "setup", Time: junit.Seconds(run.DurationS),
-				Error: &junit.Problem{Message: "server " + server + " could not be tested: " + firstLine(run.Error), Type: "setup", Text: run.Error},
+				Error: &junit.Problem{Message: "server " + server + " could not be tested: " + run.Error.Message, Type: "setup", Text: run.Error.String()},
 			}}
 			doc.Suites = append(doc.Suites, *s)
 			continue

@@ -39,7 +39,7 @@ func sampleRuns() []ConformRun {
 	for _, c := range run.Cases {
 		run.Summary.Add(c.Status)
 	}
-	return []ConformRun{run, {Server: ServerInfo{Name: "uwsgi"}, Error: "server uwsgi exited (exit status 1) before answering HTTP; its output ends:\n    no python3 plugin"}}
+	return []ConformRun{run, {Server: ServerInfo{Name: "uwsgi"}, Error: &RunError{Message: "server uwsgi exited (exit status 1) before answering HTTP", Output: "no python3 plugin"}}}
 }
 
 // writeJUnit renders runs as conform --junit writes them.

@@ -61,7 +61,7 @@ func checkAllPassed(t *testing.T, f Envelope[MatrixRun], servers, fws []string) 
 			if run.Server.Version == "" || run.Server.Command == "" || run.Framework.Version == "" {
 				t.Errorf("%s on %s: server %+v, framework %+v: versions and command missing", fw, s, run.Server, run.Framework)
 			}
-			if run.Error != "" || run.Summary.Pass != len(frameworks.Steps) || len(run.Steps) != len(frameworks.Steps) {
+			if run.Error != nil || run.Summary.Pass != len(frameworks.Steps) || len(run.Steps) != len(frameworks.Steps) {
 				t.Errorf("%s on %s: error %q, summary %+v; want all %d steps passed", fw, s, run.Error, run.Summary, len(frameworks.Steps))
 			}
 			for _, st := range run.Steps {

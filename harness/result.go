@@ -3,6 +3,7 @@ package harness
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"os/exec"
 	"runtime"
@@ -152,10 +153,38 @@ type ConformRun struct {
 	DurationS float64      `json:"duration_s"`
 	// Error is set when the server could not be tested at all (it never started, the suite
 	// could not run); Cases is then empty and the run is a setup error (exit 2).
-	Error string `json:"error,omitempty"`
+	Error *RunError `json:"error,omitempty"`
 	// Warnings are things the reader should know that are no case's result: the server died
 	// during the run, the suite's output when it crashed, specs without a case label.
 	Warnings []string `json:"warnings,omitempty"`
+}
+
+// RunError is why a server could not be tested: one line, and apart from it the end of what the
+// server printed when it ran (its traceback or complaint about its configuration).
+type RunError struct {
+	Message string `json:"message"`
+	Output  string `json:"output"`
+}
+
+// NewRunError describes err, keeping a *StartError's output apart from its reason.
+func NewRunError(err error) *RunError {
+	var se *StartError
+	if !errors.As(err, &se) {
+		return &RunError{Message: err.Error()}
+	}
+	e := &RunError{Message: "server " + se.Server + " " + se.Reason, Output: strings.TrimSpace(se.Output)}
+	if se.Ran && e.Output == "" {
+		e.Message += "; it printed nothing"
+	}
+	return e
+}
+
+// String is the message and, below it, the output indented: what the terminal and the reports show.
+func (e *RunError) String() string {
+	if e.Output == "" {
+		return e.Message
+	}
+	return e.Message + "; its output ends:\n" + indent(e.Output, "    ")
 }
 
 // Seconds is d in seconds, to the millisecond: what the files and reports show.

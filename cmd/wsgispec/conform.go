@@ -175,9 +175,8 @@ func runConform(args []string) int {
 	}
 	harness.WriteConformSummary(summary, runs, *strict, color)
 	for _, run := range runs {
-		if run.Error != "" { // the details and the server's output are in the summary
-			first, _, _ := strings.Cut(run.Error, "\n")
-			fmt.Fprintf(os.Stderr, "wsgispec conform: %s could not be tested: %s\n", run.Server.Name, first)
+		if run.Error != nil { // the details and the server's output are in the summary
+			fmt.Fprintf(os.Stderr, "wsgispec conform: %s could not be tested: %s\n", run.Server.Name, run.Error.Message)
 		}
 	}
 	return harness.ConformExit(runs, *strict)
