@@ -211,8 +211,9 @@ func TestRenderPages(t *testing.T) {
 			`Servers should check for errors in the headers`, `<option>http</option>`,
 		},
 		FrameworksPage: {`<th>gateway · H1</th>`, `<th>django<br>`},
-		BenchmarksPage: {`id="s-hello-closed"`, `latency over time`, `vs reference`},
-		HistoryPage:    {`<h2>Regressions</h2>`, `gunicorn`, `-30.0%`},
+		BenchmarksPage: {`id="s-hello-closed"`, `latency over time`, `vs reference`, `server context switches per request`, `ctx switches/req`},
+		HistoryPage: {`<h2>Regressions</h2>`, `gunicorn`, `-30.0%`, `<figcaption>server CPU per request</figcaption>`,
+			`<figcaption>server context switches per request</figcaption>`, `<figcaption>p99 latency</figcaption>`, `CPU µs/req`},
 	} {
 		for _, w := range want {
 			if !strings.Contains(pages[name], w) {
