@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"github.com/wsgispec/wsgispec/docs/schema"
 )
 
 // TestBenchEndToEnd runs the built wsgispec: a short quick bench of the reference and the
@@ -36,6 +38,9 @@ func TestBenchEndToEnd(t *testing.T) {
 	f, err := ReadFile(jsonPath)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(jsonPath); schema.Validate(b) != nil {
+		t.Errorf("%s: %v", jsonPath, schema.Validate(b))
 	}
 	if len(f.Runs) != 8 || len(f.Medians) != 4 {
 		t.Fatalf("got %d runs and %d medians, want 8 (2 servers × 2 rounds × 2 models) and 4", len(f.Runs), len(f.Medians))

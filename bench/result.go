@@ -260,8 +260,8 @@ func ReadFile(path string) (*File, error) {
 		return nil, fmt.Errorf("%s is not a wsgispec result file (no \"tool\": \"wsgispec\")", path)
 	case f.Kind != harness.KindBench:
 		return nil, fmt.Errorf("%s holds %q results, not bench results", path, f.Kind)
-	case f.SchemaVersion != harness.SchemaVersion:
-		return nil, fmt.Errorf("%s has schema_version %d; this wsgispec reads %d", path, f.SchemaVersion, harness.SchemaVersion)
+	case harness.ReadableSchema(f.SchemaVersion) != nil:
+		return nil, fmt.Errorf("%s: %v", path, harness.ReadableSchema(f.SchemaVersion))
 	}
 	return &f, nil
 }

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wsgispec/wsgispec/docs/schema"
 	"github.com/wsgispec/wsgispec/harness/junit"
 	"github.com/wsgispec/wsgispec/specs/catalog"
 )
@@ -79,6 +80,9 @@ func readConformJSON(t *testing.T, path string) conformFile {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if err := schema.Validate(b); err != nil {
+		t.Errorf("%s: %v", path, err)
 	}
 	var f conformFile
 	if err := json.Unmarshal(b, &f); err != nil {

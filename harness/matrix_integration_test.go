@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wsgispec/wsgispec/docs/schema"
 	"github.com/wsgispec/wsgispec/specs/frameworks"
 )
 
@@ -32,6 +33,9 @@ func runMatrixJSON(t *testing.T, env []string, args ...string) (cliResult, Envel
 	b, err := os.ReadFile(out)
 	if err != nil {
 		t.Fatalf("exit %d, no JSON written: %v\n%s%s", r.code, err, r.stdout, r.stderr)
+	}
+	if err := schema.Validate(b); err != nil {
+		t.Errorf("%s: %v", out, err)
 	}
 	if err := json.Unmarshal(b, &f); err != nil {
 		t.Fatalf("%s: %v", out, err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"runtime"
@@ -15,8 +16,22 @@ import (
 	"github.com/wsgispec/wsgispec/specs/catalog"
 )
 
-// SchemaVersion is the version of the JSON files' layout (DESIGN.md "Case IDs, levels, results").
-const SchemaVersion = 1
+// SchemaVersion is the version of the JSON files' layout (DESIGN.md "Case IDs, levels, results";
+// docs/schema/*.json). 2: "error" became an object with the server's output apart, a run that
+// could not be tested has "cases": [], bench runs have ctx_switches_per_req.
+const SchemaVersion = 2
+
+// oldestReadable is the oldest layout readers still accept: version 1 files differ only in
+// fields they tolerate (a string "error", no context switches), so stored histories stay usable.
+const oldestReadable = 1
+
+// ReadableSchema reports whether a file of schema_version v can be read, and if not why.
+func ReadableSchema(v int) error {
+	if v < oldestReadable || v > SchemaVersion {
+		return fmt.Errorf("schema_version %d; this wsgispec reads %d to %d", v, oldestReadable, SchemaVersion)
+	}
+	return nil
+}
 
 // Kinds of result file.
 const (
@@ -177,6 +192,17 @@ func NewRunError(err error) *RunError {
 		e.Message += "; it printed nothing"
 	}
 	return e
+}
+
+// UnmarshalJSON reads the object, or a schema_version 1 file's string.
+func (e *RunError) UnmarshalJSON(b []byte) error {
+	var s string
+	if json.Unmarshal(b, &s) == nil {
+		*e = RunError{Message: s}
+		return nil
+	}
+	type plain RunError
+	return json.Unmarshal(b, (*plain)(e))
 }
 
 // String is the message and, below it, the output indented: what the terminal and the reports show.
