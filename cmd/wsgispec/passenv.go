@@ -19,7 +19,7 @@ func (p *passEnvFlag) Set(s string) error {
 	return err
 }
 
-// addPassEnvFlag defines --pass-env on fs for conform, matrix and bench.
+// addPassEnvFlag defines --pass-env on fs (addEnvFlags: conform, matrix and bench).
 func addPassEnvFlag(fs *flag.FlagSet) *passEnvFlag {
 	p := &passEnvFlag{}
 	fs.Var(p, "pass-env", "give the servers these `variables` of wsgispec's environment, comma-separated (they otherwise get only PATH, HOME, LANG, LC_ALL and TMPDIR)")

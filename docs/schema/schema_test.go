@@ -40,7 +40,7 @@ func benchFile() *bench.File {
 	for _, server := range []string{bench.ReferenceServer, "gunicorn"} {
 		for _, model := range []string{bench.Closed, bench.Open} {
 			f.Runs = append(f.Runs, bench.Run{Server: harness.ServerInfo{Name: server}, Scenario: "hello", Round: 1, Model: model,
-				Figures: bench.Figures{Requests: 100, ThroughputRPS: 50, CPUUsPerReq: 200, CtxSwitchesPerReq: 1.5, Success: 1},
+				Figures:     bench.Figures{Requests: 100, ThroughputRPS: 50, CPUUsPerReq: 200, CtxSwitchesPerReq: 1.5, Success: 1},
 				StatusCodes: map[string]int{"200": 100}})
 		}
 	}
