@@ -36,7 +36,7 @@ func ParsePassEnv(s string) ([]string, error) {
 	for _, n := range strings.Split(s, ",") {
 		n = strings.TrimSpace(n)
 		if !variableName.MatchString(n) {
-			return nil, fmt.Errorf("--pass-env %q: %q is not an environment variable name (letters, digits and _, not starting with a digit)", s, n)
+			return nil, fmt.Errorf("%q is not an environment variable name (letters, digits and _, not starting with a digit)", n)
 		}
 		names = append(names, n)
 	}
