@@ -33,7 +33,8 @@ LDFLAGS := -X github.com/wsgispec/wsgispec/internal/version.Version=$(VERSION) \
 
 DEBIAN_PACKAGES := pkg-config gcc python3-dev python3-flask python3-flask-sqlalchemy python3-django \
 	python3-fastapi gunicorn python3-waitress uwsgi-core uwsgi-plugin-python3 python3-cheroot \
-	python3-werkzeug python3-gevent apache2 libapache2-mod-wsgi-py3 wrk chromium
+	python3-werkzeug python3-gevent apache2 libapache2-mod-wsgi-py3 wrk chromium \
+	libxml2-utils
 
 .PHONY: deps build test run bench soak dist clean
 
@@ -55,6 +56,7 @@ build:
 # Integration tests find the built binaries through WSGISPEC_BIN; without it they skip.
 test: deps build
 	$(PYTHON) -m unittest discover -s pyapps/asgi
+	PYTHONDONTWRITEBYTECODE=1 $(PYTHON) -m unittest discover -s pyapps/probe
 	$(GO) vet ./...
 	WSGISPEC_BIN=$(CURDIR)/bin $(GO) test -count=1 -timeout 30m ./...
 

@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"github.com/wsgispec/wsgispec/docs/schema"
 )
 
 // TestBenchEndToEnd runs the built wsgispec: a short quick bench of the reference and the
@@ -37,6 +39,9 @@ func TestBenchEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if b, _ := os.ReadFile(jsonPath); schema.Validate(b) != nil {
+		t.Errorf("%s: %v", jsonPath, schema.Validate(b))
+	}
 	if len(f.Runs) != 8 || len(f.Medians) != 4 {
 		t.Fatalf("got %d runs and %d medians, want 8 (2 servers × 2 rounds × 2 models) and 4", len(f.Runs), len(f.Medians))
 	}
@@ -44,9 +49,12 @@ func TestBenchEndToEnd(t *testing.T) {
 	for _, r := range f.Runs {
 		name := r.Server.Name + "/" + r.Scenario + "/" + strconv.Itoa(r.Round) + "/" + r.Model
 		requests[name] = r.Requests
-		if r.Success != 1 || r.Requests == 0 || r.CPUUsPerReq <= 0 || r.ServerRSSMB <= 0 || r.LatencyMS.P99 <= 0 {
-			t.Errorf("%s: success %v, %v requests, %v cpu-µs/req, %v MB, p99 %v ms: want all positive and success 1",
-				name, r.Success, r.Requests, r.CPUUsPerReq, r.ServerRSSMB, r.LatencyMS.P99)
+		if r.Success != 1 || r.Requests == 0 || r.CPUUsPerReq <= 0 || r.CtxSwitchesPerReq <= 0 || r.ServerRSSMB <= 0 || r.LatencyMS.P99 <= 0 {
+			t.Errorf("%s: success %v, %v requests, %v cpu-µs/req, %v context switches/req, %v MB, p99 %v ms: want all positive and success 1",
+				name, r.Success, r.Requests, r.CPUUsPerReq, r.CtxSwitchesPerReq, r.ServerRSSMB, r.LatencyMS.P99)
+		}
+		if r.InvoluntaryCtxSwitchesPerReq > r.CtxSwitchesPerReq {
+			t.Errorf("%s: %v involuntary context switches per request, more than all of them (%v)", name, r.InvoluntaryCtxSwitchesPerReq, r.CtxSwitchesPerReq)
 		}
 		if (r.Server.Name == "gateway") != (r.VsReference != nil) {
 			t.Errorf("%s: ratio to the reference %+v; want one on the gateway's runs only", name, r.VsReference)
@@ -93,11 +101,11 @@ func TestBenchEndToEnd(t *testing.T) {
 		t.Errorf("--history: %d entries (%v), want one with 8 runs", len(history), err)
 	}
 
-	// Two rounds cannot reach p < 0.05: compare says so and finds no regression.
+	// Two rounds can never reach p < 0.05: compare refuses to gate on them.
 	cmp := exec.Command(wsgispec, "compare", jsonPath, jsonPath)
-	out, err = cmp.CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "too few rounds") {
-		t.Errorf("compare of a file with itself (2 rounds): %v, want exit 0 saying the rounds are too few:\n%s", err, out)
+	out, _ = cmp.CombinedOutput()
+	if cmp.ProcessState.ExitCode() != 2 || !strings.Contains(string(out), "too few rounds to ever show a change") || strings.Count(strings.TrimSpace(string(out)), "\n") != 0 {
+		t.Errorf("compare of a file with itself (2 rounds): exit %d, want 2 and one line refusing to gate:\n%s", cmp.ProcessState.ExitCode(), out)
 	}
 	bad := exec.Command(wsgispec, "compare", jsonPath, benchfmtPath)
 	var stderr bytes.Buffer

@@ -2,6 +2,8 @@ package bench
 
 import (
 	"bytes"
+	"fmt"
+	"math"
 	"strings"
 	"testing"
 )
@@ -117,19 +119,33 @@ func TestCompareReferenceNoiseIsNotARegression(t *testing.T) {
 	}
 }
 
-func TestCompareTooFewRounds(t *testing.T) {
-	res, err := Compare(synthetic(3, 0, 0), synthetic(3, 0.5, 0), DefaultThreshold)
-	if err != nil {
-		t.Fatal(err)
+// TestCompareRefusesTooFewRounds: with rounds too few for the U test ever to reach p < 0.05 on
+// either side, compare refuses to gate (a gate that can never fail is no gate), in one line
+// that gives the rounds the README recommends.
+func TestCompareRefusesTooFewRounds(t *testing.T) {
+	for _, n := range [][2]int{{3, 3}, {3, 4}, {2, 5}, {8, 1}} {
+		_, err := Compare(synthetic(n[0], 0, 0), synthetic(n[1], 0.5, 0), DefaultThreshold)
+		if err == nil || !strings.Contains(err.Error(), "too few rounds to ever show a change") ||
+			!strings.Contains(err.Error(), fmt.Sprintf("--rounds %d", GateRounds)) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("%d and %d rounds: %v, want one line refusing to gate", n[0], n[1], err)
+		}
 	}
-	if res.Regressions() != 0 || res.TooFewRounds() != len(res.Comparisons) {
-		t.Errorf("3 rounds a side: %d regressions, %d of %d too few; want 0 regressions and all too few",
-			res.Regressions(), res.TooFewRounds(), len(res.Comparisons))
+	for _, n := range [][2]int{{4, 4}, {3, 5}, {8, 8}} {
+		if _, err := Compare(synthetic(n[0], 0, 0), synthetic(n[1], 0.5, 0), DefaultThreshold); err != nil {
+			t.Errorf("%d and %d rounds can reach p < 0.05 but compare refused: %v", n[0], n[1], err)
+		}
 	}
-	var out bytes.Buffer
-	WriteCompareTable(&out, res)
-	if !strings.Contains(out.String(), "too few rounds") || !strings.Contains(VerdictLine(res), "too few rounds") {
-		t.Errorf("the table and verdict do not say the rounds were too few:\n%s\n%s", out.String(), VerdictLine(res))
+}
+
+func TestMinUTestP(t *testing.T) {
+	// The exact minima, as golang.org/x/perf/benchmath tabulates them for equal sizes.
+	for _, tc := range []struct {
+		n1, n2 int
+		want   float64
+	}{{3, 3, 0.1}, {4, 4, 0.02857142857142857}, {5, 5, 0.007936507936507936}, {3, 5, 2.0 / 56}, {1, 1, 1}} {
+		if got := minUTestP(tc.n1, tc.n2); math.Abs(got-tc.want) > 1e-12 {
+			t.Errorf("minUTestP(%d, %d) = %g, want %g", tc.n1, tc.n2, got, tc.want)
+		}
 	}
 }
 

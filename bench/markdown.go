@@ -53,21 +53,22 @@ func WriteMarkdown(w io.Writer, f *File) error {
 	}
 	for _, sc := range scenarios {
 		fmt.Fprintf(w, "\n**%s**\n\n", sc)
-		fmt.Fprintln(w, "| server | req/s | server CPU µs/req | CPU ÷ reference | p99 ms | RSS MB | version |")
-		fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---|")
+		fmt.Fprintln(w, "| server | req/s | server CPU µs/req | CPU ÷ reference | ctx switches/req | p99 ms | RSS MB | version |")
+		fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---|")
 		for _, r := range rows[sc] {
-			cells := []string{r.server, "-", "-", "-", "-", "-", "-"}
+			cells := []string{r.server, "-", "-", "-", "-", "-", "-", "-"}
 			if c := r.closed; c != nil {
 				cells[1] = fmt.Sprintf("%.0f", c.ThroughputRPS)
 				cells[2] = fmt.Sprintf("%.1f", c.CPUUsPerReq)
 				if c.VsReference != nil {
 					cells[3] = fmt.Sprintf("%.2f", c.VsReference.CPUUsPerReq)
 				}
-				cells[5] = fmt.Sprintf("%.0f", c.ServerRSSMB)
-				cells[6] = c.Server.Version
+				cells[4] = fmt.Sprintf("%.2f", c.CtxSwitchesPerReq)
+				cells[6] = fmt.Sprintf("%.0f", c.ServerRSSMB)
+				cells[7] = c.Server.Version
 			}
 			if o := r.open; o != nil {
-				cells[4] = fmt.Sprintf("%.2f", o.LatencyMS.P99)
+				cells[5] = fmt.Sprintf("%.2f", o.LatencyMS.P99)
 			}
 			for i, c := range cells {
 				cells[i] = strings.ReplaceAll(c, "|", "\\|")

@@ -110,6 +110,7 @@ func (c *client) run(ctx context.Context, a attack, proc procstat.FS, pgid int) 
 	if err != nil {
 		return measurement{}, err
 	}
+	switchesBefore := proc.ThreadSwitches(cpuBefore)
 	clientBefore := selfCPU()
 	start := time.Now()
 	stopped := make(chan struct{})
@@ -136,6 +137,7 @@ func (c *client) run(ctx context.Context, a attack, proc procstat.FS, pgid int) 
 	if err != nil {
 		return measurement{}, err
 	}
+	switches := procstat.SwitchesBetween(switchesBefore, proc.ThreadSwitches(cpuAfter))
 	metrics.Close()
 
 	serverCPU := procstat.CPUBetween(cpuBefore, cpuAfter)
@@ -156,6 +158,8 @@ func (c *client) run(ctx context.Context, a attack, proc procstat.FS, pgid int) 
 	}
 	if metrics.Requests > 0 {
 		m.CPUUsPerReq = float64(serverCPU.Microseconds()) / float64(metrics.Requests)
+		m.CtxSwitchesPerReq = float64(switches.Total()) / float64(metrics.Requests)
+		m.InvoluntaryCtxSwitchesPerReq = float64(switches.Involuntary) / float64(metrics.Requests)
 	}
 	if a.model == Open {
 		m.Rate = float64(max(1, int(a.rate+0.5)))

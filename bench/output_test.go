@@ -2,6 +2,7 @@ package bench
 
 import (
 	"bytes"
+	"runtime"
 	"testing"
 
 	"github.com/wsgispec/wsgispec/harness"
@@ -24,11 +25,13 @@ func TestBenchfmt(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := `goos: linux
+goarch: ` + runtime.GOARCH + `
+pkg: github.com/wsgispec/wsgispec/bench
 cpu: Test CPU @ 2GHz
 commit: abc123
-BenchmarkHello/server=reference/model=closed 1 10000 req/s 30 cpu-us/req 1 p50-ms 3 p99-ms
-BenchmarkHello/server=gunicorn/model=closed 1 6300 req/s 198 cpu-us/req 1 p50-ms 19.8 p99-ms 0.63 req/s/ref 6.6 cpu/ref
-BenchmarkFlaskRead/server=gunicorn/model=open 1 240 cpu-us/req 1 p50-ms 24 p99-ms
+BenchmarkHello/server=reference/model=closed 20000 10000 req/s 3e-05 cpu-sec/req 0.3 ctx-switches/req 0.001 p50-sec 0.003 p99-sec 4.1943e+07 rss-B
+BenchmarkHello/server=gunicorn/model=closed 12600 6300 req/s 0.000198 cpu-sec/req 1.98 ctx-switches/req 0.001 p50-sec 0.0198 p99-sec 4.1943e+07 rss-B 0.63 req/s/ref 6.6 cpu/ref
+BenchmarkFlaskRead/server=gunicorn/model=open 6300 3150 sent-req/s 0.00024 cpu-sec/req 2.4 ctx-switches/req 0.001 p50-sec 0.024 p99-sec 4.1943e+07 rss-B
 `
 	if out.String() != want {
 		t.Errorf("benchfmt output:\n%s\nwant:\n%s", out.String(), want)
@@ -82,11 +85,11 @@ func TestMarkdownTable(t *testing.T) {
 		"medians of 1 rounds; throughput and server CPU per request with 16 concurrent clients, p99 at half of each server's own throughput.\n" + `
 **hello**
 
-| server | req/s | server CPU µs/req | CPU ÷ reference | p99 ms | RSS MB | version |
-|---|---:|---:|---:|---:|---:|---|
-| reference | 10000 | 30.0 | - | - | 0 |  |
-| gunicorn | 6300 | 198.0 | 6.60 | 24.00 | 0 | 21.2.0 |
-| uwsgi | 18000 | 45.0 | 1.50 | - | 0 |  |
+| server | req/s | server CPU µs/req | CPU ÷ reference | ctx switches/req | p99 ms | RSS MB | version |
+|---|---:|---:|---:|---:|---:|---:|---|
+| reference | 10000 | 30.0 | - | 0.30 | - | 40 |  |
+| gunicorn | 6300 | 198.0 | 6.60 | 1.98 | 24.00 | 40 | 21.2.0 |
+| uwsgi | 18000 | 45.0 | 1.50 | 0.45 | - | 40 |  |
 `
 	if out.String() != want {
 		t.Errorf("markdown:\n%s\nwant:\n%s", out.String(), want)

@@ -30,8 +30,13 @@ type Figures struct {
 	LatencyMS     Latency `json:"latency_ms"`
 	ServerCPUS    float64 `json:"server_cpu_s"`   // user + system of the server's process group
 	CPUUsPerReq   float64 `json:"cpu_us_per_req"` // ServerCPUS / Requests, in µs
-	ServerRSSMB   float64 `json:"server_rss_mb"`  // sum of its processes' peak RSS
-	ClientCPUS    float64 `json:"client_cpu_s"`   // wsgispec's own CPU over the window
+	// CtxSwitchesPerReq is the server's context switches (voluntary and involuntary, over every
+	// thread of every process) per request: each is a wake-up or a preemption the request paid
+	// for. InvoluntaryCtxSwitchesPerReq is the preemptions alone.
+	CtxSwitchesPerReq            float64 `json:"ctx_switches_per_req"`
+	InvoluntaryCtxSwitchesPerReq float64 `json:"involuntary_ctx_switches_per_req"`
+	ServerRSSMB                  float64 `json:"server_rss_mb"` // sum of its processes' peak RSS
+	ClientCPUS                   float64 `json:"client_cpu_s"`  // wsgispec's own CPU over the window
 }
 
 // Latency percentiles in milliseconds.
@@ -112,6 +117,8 @@ var figureFields = []struct {
 	{"latency_ms.max", func(f *Figures) *float64 { return &f.LatencyMS.Max }},
 	{"server_cpu_s", func(f *Figures) *float64 { return &f.ServerCPUS }},
 	{"cpu_us_per_req", func(f *Figures) *float64 { return &f.CPUUsPerReq }},
+	{"ctx_switches_per_req", func(f *Figures) *float64 { return &f.CtxSwitchesPerReq }},
+	{"involuntary_ctx_switches_per_req", func(f *Figures) *float64 { return &f.InvoluntaryCtxSwitchesPerReq }},
 	{"server_rss_mb", func(f *Figures) *float64 { return &f.ServerRSSMB }},
 	{"client_cpu_s", func(f *Figures) *float64 { return &f.ClientCPUS }},
 }
@@ -253,8 +260,8 @@ func ReadFile(path string) (*File, error) {
 		return nil, fmt.Errorf("%s is not a wsgispec result file (no \"tool\": \"wsgispec\")", path)
 	case f.Kind != harness.KindBench:
 		return nil, fmt.Errorf("%s holds %q results, not bench results", path, f.Kind)
-	case f.SchemaVersion != harness.SchemaVersion:
-		return nil, fmt.Errorf("%s has schema_version %d; this wsgispec reads %d", path, f.SchemaVersion, harness.SchemaVersion)
+	case harness.ReadableSchema(f.SchemaVersion) != nil:
+		return nil, fmt.Errorf("%s: %v", path, harness.ReadableSchema(f.SchemaVersion))
 	}
 	return &f, nil
 }

@@ -63,7 +63,8 @@ func TestWithReference(t *testing.T) {
 
 func benchRun(server, model string, round int, rps, cpu float64) Run {
 	return Run{Server: harness.ServerInfo{Name: server}, Scenario: "hello", Round: round, Model: model,
-		Figures: Figures{ThroughputRPS: rps, CPUUsPerReq: cpu, LatencyMS: Latency{P50: 1, P99: cpu / 10}}}
+		Figures: Figures{ThroughputRPS: rps, AchievedRate: rps, Requests: 2 * rps, CPUUsPerReq: cpu, CtxSwitchesPerReq: cpu / 100,
+			LatencyMS: Latency{P50: 1, P99: cpu / 10}, ServerRSSMB: 40}}
 }
 
 func TestReferenceRatiosAndMedians(t *testing.T) {

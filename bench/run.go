@@ -1,14 +1,13 @@
 package bench
 
 import (
-	"bytes"
 	"compress/gzip"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -131,7 +130,7 @@ func Execute(ctx context.Context, cfg Config) ([]Run, error) {
 				}
 				pair, err := measureServer(ctx, cfg, d, sc, round, results)
 				if err != nil {
-					return nil, err
+					return nil, errors.New(harness.RedactString(err.Error())) // it may quote the server's output
 				}
 				runs = append(runs, pair...)
 				done++
@@ -149,6 +148,7 @@ func Execute(ctx context.Context, cfg Config) ([]Run, error) {
 		}
 	}
 	AddReferenceRatios(runs)
+	harness.Redact(runs)
 	return runs, nil
 }
 
@@ -167,7 +167,7 @@ func measureServer(ctx context.Context, cfg Config, d harness.Detection, sc Scen
 			return nil, err
 		}
 		appEnv["WSGISPEC_DB"] = filepath.Join(dir, "bench.sqlite3")
-		if err := initDatabase(ctx, cfg.Env, sc.App(cfg.PyApps, appEnv)); err != nil {
+		if err := harness.InitDatabase(ctx, cfg.Env, sc.App(cfg.PyApps, appEnv).Dir, appEnv["WSGISPEC_DB"]); err != nil {
 			return nil, fmt.Errorf("scenario %s: %w", sc.Name, err)
 		}
 	}
@@ -235,24 +235,6 @@ func measureServer(ctx context.Context, cfg Config, d harness.Detection, sc Scen
 		}
 	}
 	return runs, nil
-}
-
-// initDatabase runs the app's initdb.py, which creates the schema in WSGISPEC_DB before any
-// worker process starts (several workers creating it at once would race).
-func initDatabase(ctx context.Context, env harness.Env, app harness.App) error {
-	python := env.Python
-	if python == "" {
-		python = harness.DefaultPython
-	}
-	cmd := exec.CommandContext(ctx, python, "initdb.py")
-	cmd.Dir = app.Dir
-	cmd.Env = append(os.Environ(), "PYTHONDONTWRITEBYTECODE=1", "WSGISPEC_DB="+app.Env["WSGISPEC_DB"])
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("%s initdb.py in %s failed (%v): %s", python, app.Dir, err, strings.TrimSpace(out.String()))
-	}
-	return nil
 }
 
 // resultsWriter streams raw vegeta results as gzip'ed JSON lines.

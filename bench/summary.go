@@ -10,7 +10,7 @@ import (
 // model, latency from the open model, each with its ratio to the reference where there is one.
 func WriteSummary(w io.Writer, medians []Median) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "server\tscenario\tmodel\trounds\treq/s\t±%\tcpu-µs/req\t±%\tp50 ms\tp99 ms\trss MB\treq/s÷ref\tcpu÷ref\tnotes\t")
+	fmt.Fprintln(tw, "server\tscenario\tmodel\trounds\treq/s\t±%\tcpu-µs/req\t±%\tctxsw/req\tp50 ms\tp99 ms\trss MB\treq/s÷ref\tcpu÷ref\tnotes\t")
 	for _, m := range medians {
 		refTput, refCPU := "-", "-"
 		if m.VsReference != nil {
@@ -21,9 +21,9 @@ func WriteSummary(w io.Writer, medians []Median) {
 		if m.ClientBoundRounds > 0 {
 			notes = fmt.Sprintf("client-bound in %d/%d", m.ClientBoundRounds, m.Rounds)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%.0f\t%s\t%.1f\t%s\t%.2f\t%.2f\t%.1f\t%s\t%s\t%s\t\n",
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%.0f\t%s\t%.1f\t%s\t%.2f\t%.2f\t%.2f\t%.1f\t%s\t%s\t%s\t\n",
 			m.Server.Name, m.Scenario, m.Model, m.Rounds,
-			m.ThroughputRPS, spreadPct(m, "throughput_rps"), m.CPUUsPerReq, spreadPct(m, "cpu_us_per_req"),
+			m.ThroughputRPS, spreadPct(m, "throughput_rps"), m.CPUUsPerReq, spreadPct(m, "cpu_us_per_req"), m.CtxSwitchesPerReq,
 			m.LatencyMS.P50, m.LatencyMS.P99, m.ServerRSSMB, refTput, refCPU, notes)
 	}
 	tw.Flush()

@@ -11,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -52,6 +51,9 @@ type Env struct {
 	// GatewayBin is the wsgispec executable that runs the gateway (`serve`); ToolDir's wsgispec
 	// when empty. A wsgispec built without cgo has no gateway and names another one here.
 	GatewayBin string
+	// PassEnv names the variables of wsgispec's environment a server gets beside the base ones
+	// (--pass-env); see CleanEnviron.
+	PassEnv []string
 }
 
 // DefaultPython is the interpreter the Debian-packaged servers are installed for.
@@ -104,7 +106,8 @@ type Launch struct {
 // Addr is host:port.
 func (l Launch) Addr() string { return net.JoinHostPort(l.Host, strconv.Itoa(l.Port)) }
 
-// Command is a server's command line, its working directory and extra environment.
+// Command is a server's command line, its working directory and the environment it needs
+// ("NAME=value": the adapter's own variables, a servers file's env) on top of CleanEnviron's.
 type Command struct {
 	Argv []string
 	Dir  string
@@ -321,7 +324,7 @@ func startOnce(ctx context.Context, a *Adapter, app App, opts Options) (*Server,
 		os.RemoveAll(work)
 		return nil, &StartError{Server: a.Name, Reason: "cannot build its command line: " + err.Error()}
 	}
-	p, err := spawn(ctx, cmd.Argv, cmd.Dir, processEnv(app, cmd), opts.StopGrace)
+	p, err := spawn(ctx, cmd.Argv, cmd.Dir, processEnv(opts.PassEnv, app, cmd), opts.StopGrace)
 	if err != nil {
 		os.RemoveAll(work)
 		return nil, &StartError{Server: a.Name, Reason: "cannot run " + quoteArgv(cmd.Argv) + ": " + err.Error()}
@@ -339,22 +342,15 @@ func startOnce(ctx context.Context, a *Adapter, app App, opts Options) (*Server,
 	return s, nil
 }
 
-// processEnv is wsgispec's environment plus what every Python server should have, the app's
+// processEnv is the clean environment plus what every Python server should have, the app's
 // variables and the adapter's own. Later entries win.
-func processEnv(app App, cmd Command) []string {
-	env := append(os.Environ(),
+func processEnv(pass []string, app App, cmd Command) []string {
+	env := []string{
 		"PYTHONUNBUFFERED=1",        // a crash's traceback reaches the captured output
 		"PYTHONDONTWRITEBYTECODE=1", // no __pycache__ left in the app directories
-	)
-	keys := make([]string, 0, len(app.Env))
-	for k := range app.Env {
-		keys = append(keys, k)
 	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		env = append(env, k+"="+app.Env[k])
-	}
-	return append(env, cmd.Env...)
+	env = append(env, mapEnv(app.Env)...)
+	return CleanEnviron(pass, append(env, cmd.Env...)...)
 }
 
 // quoteArgv renders a command line the way a POSIX shell would read it back.

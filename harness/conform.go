@@ -45,7 +45,7 @@ type ConformConfig struct {
 }
 
 // RunConform tests every target, Parallel at a time, and returns one run per target in the
-// order given. A target that cannot be tested has Error set; the others go on.
+// order given, redacted (Redact). A target that cannot be tested has Error set; the others go on.
 func RunConform(ctx context.Context, cfg ConformConfig) []ConformRun {
 	runs := make([]ConformRun, len(cfg.Targets))
 	sem := make(chan struct{}, max(cfg.Parallel, 1))
@@ -60,6 +60,12 @@ func RunConform(ctx context.Context, cfg ConformConfig) []ConformRun {
 		}()
 	}
 	wg.Wait()
+	for i := range runs {
+		if runs[i].Cases == nil { // a server that could not be tested has no cases, not null
+			runs[i].Cases = []CaseResult{}
+		}
+	}
+	Redact(runs)
 	return runs
 }
 
@@ -68,7 +74,7 @@ func RunConform(ctx context.Context, cfg ConformConfig) []ConformRun {
 func (cfg ConformConfig) runGuarded(ctx context.Context, t ConformTarget) (run ConformRun) {
 	defer func() {
 		if r := recover(); r != nil {
-			run.Error = fmt.Sprintf("internal error while testing %s: %v\n%s", run.Server.Name, r, debug.Stack())
+			run.Error = &RunError{Message: fmt.Sprintf("internal error while testing %s: %v", run.Server.Name, r), Output: string(debug.Stack())}
 		}
 	}()
 	return cfg.run(ctx, t)
@@ -89,14 +95,14 @@ func (cfg ConformConfig) run(ctx context.Context, t ConformTarget) (run ConformR
 		run.Server = ServerInfo{Name: t.URL}
 		var err error
 		if target, err = externalTarget(ctx, t); err != nil {
-			run.Error = err.Error()
+			run.Error = NewRunError(err)
 			return run
 		}
 	} else {
 		run.Server = ServerInfo{Name: t.Adapter.Name, Version: t.Version}
 		probeDir, err := newProbeDir()
 		if err != nil {
-			run.Error = err.Error()
+			run.Error = NewRunError(err)
 			return run
 		}
 		defer os.RemoveAll(probeDir)
@@ -106,7 +112,7 @@ func (cfg ConformConfig) run(ctx context.Context, t ConformTarget) (run ConformR
 		}
 		srv, err := Start(ctx, t.Adapter, app, Options{Env: cfg.Env, StartTimeout: cfg.StartTimeout})
 		if err != nil {
-			run.Error = err.Error()
+			run.Error = NewRunError(err)
 			return run
 		}
 		defer srv.Stop()
@@ -114,7 +120,7 @@ func (cfg ConformConfig) run(ctx context.Context, t ConformTarget) (run ConformR
 		cfg.progress("%s: started on %s in %.1fs", t.Adapter.Name, srv.URL, time.Since(began).Seconds())
 		target = SuiteTarget{URL: srv.URL, ProbeDir: probeDir}
 		defer func() {
-			if status := srv.ExitStatus(); status != "" && run.Error == "" {
+			if status := srv.ExitStatus(); status != "" && run.Error == nil {
 				run.Warnings = append(run.Warnings, fmt.Sprintf("the server exited during the run (%s); its output ends:\n%s",
 					status, indent(srv.OutputTail(suiteOutputTail), "    ")))
 			}
@@ -126,7 +132,7 @@ func (cfg ConformConfig) run(ctx context.Context, t ConformTarget) (run ConformR
 	reports, err := cfg.Suite.Run(ctx, target, cfg.Cases.LabelFilter())
 	if err != nil {
 		if ctx.Err() != nil {
-			run.Error = "interrupted"
+			run.Error = &RunError{Message: "interrupted"}
 			return run
 		}
 		// The suite ran (or hung) against this server: its cases are errors, not a setup failure.

@@ -3,6 +3,9 @@ package harness
 import (
 	"bytes"
 	"encoding/xml"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -36,57 +39,148 @@ func sampleRuns() []ConformRun {
 	for _, c := range run.Cases {
 		run.Summary.Add(c.Status)
 	}
-	return []ConformRun{run, {Server: ServerInfo{Name: "uwsgi"}, Error: "server uwsgi exited (exit status 1) before answering HTTP; its output ends:\n    no python3 plugin"}}
+	return []ConformRun{run, {Server: ServerInfo{Name: "uwsgi"}, Error: &RunError{Message: "server uwsgi exited (exit status 1) before answering HTTP", Output: "no python3 plugin"}}}
 }
 
-func TestConformJUnit(t *testing.T) {
+// writeJUnit renders runs as conform --junit writes them.
+func writeJUnit(t *testing.T, runs []ConformRun, strict bool) []byte {
+	t.Helper()
 	var buf bytes.Buffer
-	if err := junit.Write(&buf, ConformJUnit(sampleRuns(), time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), "ci")); err != nil {
+	if err := junit.Write(&buf, ConformJUnit(runs, strict, time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), "ci")); err != nil {
 		t.Fatal(err)
 	}
+	return buf.Bytes()
+}
+
+func parseJUnit(t *testing.T, b []byte) (junit.Testsuites, map[string]junit.Testcase) {
+	t.Helper()
 	var doc junit.Testsuites
-	if err := xml.Unmarshal(buf.Bytes(), &doc); err != nil {
-		t.Fatalf("invalid XML: %v\n%s", err, buf.String())
-	}
-	var names []string
-	for _, s := range doc.Suites {
-		names = append(names, s.Name)
-	}
-	if got := strings.Join(names, " "); got != "gunicorn/environ gunicorn/close gunicorn/write gunicorn/file_wrapper gunicorn/http uwsgi" {
-		t.Errorf("testsuites %q, want one per server and area, and one for the server that did not start", got)
-	}
-	if doc.Tests != 8 || doc.Failures != 2 || doc.Errors != 2 || doc.Skipped != 2 {
-		t.Errorf("counts: %d tests, %d failures, %d errors, %d skipped; want 8, 2, 2, 2", doc.Tests, doc.Failures, doc.Errors, doc.Skipped)
+	if err := xml.Unmarshal(b, &doc); err != nil {
+		t.Fatalf("invalid XML: %v\n%s", err, b)
 	}
 	cases := map[string]junit.Testcase{}
 	for _, s := range doc.Suites {
 		for _, c := range s.Cases {
-			cases[c.Name] = c
+			key := c.Classname + " " + c.Name
+			if _, dup := cases[key]; dup {
+				t.Errorf("classname+name %q appears twice", key)
+			}
+			cases[key] = c
 		}
 	}
-	f := cases["close.on-error: close.on-error title"]
-	if f.Classname != "close" || f.Failure == nil {
-		t.Fatalf("close.on-error: %+v, want a <failure> with classname close", f)
+	return doc, cases
+}
+
+func TestConformJUnit(t *testing.T) {
+	doc, cases := parseJUnit(t, writeJUnit(t, sampleRuns(), false))
+	var names []string
+	for _, s := range doc.Suites {
+		names = append(names, s.Name)
+	}
+	if got := strings.Join(names, " "); got != "gunicorn.environ gunicorn.close gunicorn.write gunicorn.file_wrapper gunicorn.http uwsgi.setup" {
+		t.Errorf("testsuites %q, want one per server and area, and one for the server that did not start", got)
+	}
+	// Only the MUST failure and the MUST error fail the run, and the setup error is an error.
+	if doc.Tests != 8 || doc.Failures != 1 || doc.Errors != 2 {
+		t.Errorf("counts: %d tests, %d failures, %d errors; want 8, 1, 2", doc.Tests, doc.Failures, doc.Errors)
+	}
+	f := cases["gunicorn.close close.on-error"]
+	if f.Failure == nil {
+		t.Fatalf("close.on-error: %+v, want a <failure> with classname gunicorn.close and the case ID as name", f)
 	}
 	for _, want := range []string{"the PEP's words", "expected: close() called once", "actual: close() never called", "GET /close HTTP/1.1", "reproduce: curl"} {
 		if !strings.Contains(f.Failure.Text, want) {
 			t.Errorf("failure text lacks %q:\n%s", want, f.Failure.Text)
 		}
 	}
-	if f.Failure.Message != "[MUST] close.on-error: expected close() called once, actual close() never called" {
-		t.Errorf("failure message %q", f.Failure.Message)
+	if want := "[MUST] close.on-error (close.on-error title): expected close() called once, actual close() never called. PEP 3333, close.on-error section: the PEP's words"; f.Failure.Message != want {
+		t.Errorf("failure message\n%q, want\n%q", f.Failure.Message, want)
 	}
-	if c := cases["environ.path-info: environ.path-info title"]; c.Skipped == nil || !strings.Contains(c.Skipped.Message, "decodes %2F") {
-		t.Errorf("an expected failure should be skipped with its reason: %+v", c)
+	if c := cases["gunicorn.environ environ.path-info"]; c.Failure != nil || c.Skipped != nil || !strings.Contains(c.SystemOut, "expected (--expect-failures: decodes %2F like every server)") {
+		t.Errorf("an expected failure passes, its verdict in system-out: %+v", c)
 	}
-	if c := cases["environ.script-name: environ.script-name title"]; !strings.Contains(c.SystemOut, "remove it from the list") {
+	if c := cases["gunicorn.http http.foo-bar-collision"]; c.Failure != nil || !strings.Contains(c.SystemOut, "a INFO departure, which never fails the run") || !strings.Contains(c.SystemOut, "actual: both joined") {
+		t.Errorf("an INFO departure passes with its verdict and evidence: %+v", c)
+	}
+	if c := cases["gunicorn.environ environ.script-name"]; !strings.Contains(c.SystemOut, "remove it from the list") {
 		t.Errorf("a listed case that passes should say so: %+v", c)
 	}
-	if c := cases["write.timing: write.timing title"]; c.Error == nil || !strings.Contains(c.Error.Message, "timedout") {
+	if c := cases["gunicorn.write write.timing"]; c.Error == nil || !strings.Contains(c.Error.Message, "timedout") {
 		t.Errorf("write.timing: %+v, want an <error>", c)
 	}
-	if c := cases["start uwsgi"]; c.Error == nil || !strings.Contains(c.Error.Text, "no python3 plugin") {
+	if c := cases["gunicorn.file_wrapper file_wrapper.closes"]; c.Skipped == nil || c.Skipped.Message != "wsgi.file_wrapper is absent" {
+		t.Errorf("a skipped case: %+v", c)
+	}
+	if c := cases["uwsgi.setup setup"]; c.Error == nil || !strings.Contains(c.Error.Text, "no python3 plugin") {
 		t.Errorf("the setup failure should be an <error> with the server's output: %+v", c)
+	}
+	props := map[string]string{}
+	for _, s := range doc.Suites {
+		if s.Name == "gunicorn.close" {
+			for _, p := range s.Properties {
+				props[p.Name] = p.Value
+			}
+		}
+	}
+	for name, want := range map[string]string{
+		"server.name": "gunicorn", "server.version": "20.1.0", "close.on-error.title": "close.on-error title",
+		"close.on-error.requirement": "the PEP's words", "close.on-error.level": "MUST",
+		"close.on-error.verdict": "fail: fails the run (MUST)", "close.once.verdict": "pass",
+	} {
+		if props[name] != want {
+			t.Errorf("property %s = %q, want %q", name, props[name], want)
+		}
+	}
+}
+
+// TestConformJUnitMeansTheExitCode: a run that exits 0 has no <failure> or <error>, whatever
+// departures and expected failures it has; with --strict a SHOULD failure is one.
+func TestConformJUnitMeansTheExitCode(t *testing.T) {
+	should := result("headers.should-thing", catalog.Should, Fail)
+	may := result("body.may-thing", catalog.May, Fail)
+	known := result("environ.known", catalog.Must, Error)
+	known.ExpectedFailure = "known"
+	runs := []ConformRun{{Server: ServerInfo{Name: "s"}, Cases: []CaseResult{should, may, known, result("close.once", catalog.Must, Pass)}}}
+	for _, strict := range []bool{false, true} {
+		doc, _ := parseJUnit(t, writeJUnit(t, runs, strict))
+		exit := ConformExit(runs, strict)
+		if failing := doc.Failures + doc.Errors; (exit == ExitPass) != (failing == 0) || strict && failing != 1 {
+			t.Errorf("strict=%v: exit %d but %d failures and %d errors in the JUnit", strict, exit, doc.Failures, doc.Errors)
+		}
+	}
+}
+
+// TestConformJUnitKeepsServersApart: two servers' identical cases are distinct test cases.
+func TestConformJUnitKeepsServersApart(t *testing.T) {
+	a := sampleRuns()[0]
+	b := a
+	b.Server = ServerInfo{Name: "wsgiref"}
+	_, cases := parseJUnit(t, writeJUnit(t, []ConformRun{a, b}, false))
+	if len(cases) != 2*len(a.Cases) {
+		t.Errorf("%d distinct classname+name pairs for 2 servers × %d cases", len(cases), len(a.Cases))
+	}
+	if _, ok := cases["wsgiref.close close.on-error"]; !ok {
+		t.Error("no wsgiref.close close.on-error test case")
+	}
+}
+
+// TestConformJUnitValidatesAgainstJUnit10XSD checks the JUnit against the Jenkins xUnit plugin's
+// schema (testdata/junit), with every kind of outcome, a warning and a duration too small for
+// %g to write as a plain decimal.
+func TestConformJUnitValidatesAgainstJUnit10XSD(t *testing.T) {
+	xmllint, err := exec.LookPath("xmllint")
+	if err != nil {
+		t.Skip("xmllint is not installed (Debian: libxml2-utils; make deps installs it)")
+	}
+	runs := sampleRuns()
+	runs[0].Cases[0].DurationS = 0.00001
+	path := filepath.Join(t.TempDir(), "c.xml")
+	if err := os.WriteFile(path, writeJUnit(t, runs, false), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(xmllint, "--noout", "--schema", filepath.Join("testdata", "junit", "junit-10.xsd"), path).CombinedOutput()
+	if err != nil {
+		t.Errorf("the JUnit does not validate against junit-10.xsd: %v\n%s", err, out)
 	}
 }
 

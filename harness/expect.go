@@ -88,7 +88,7 @@ const (
 func ConformExit(runs []ConformRun, strict bool) int {
 	code := ExitPass
 	for _, run := range runs {
-		if run.Error != "" {
+		if run.Error != nil {
 			return ExitSetup
 		}
 		for _, c := range run.Cases {

@@ -48,7 +48,7 @@ func TestParseExpectedFailuresRejects(t *testing.T) {
 
 func result(id string, level catalog.Level, st Status) CaseResult {
 	area, _, _ := strings.Cut(id, ".")
-	return CaseResult{Case: catalog.Case{ID: id, Area: area, Level: level, Title: id + " title", Requirement: "the PEP's words"}, Status: st}
+	return CaseResult{Case: catalog.Case{ID: id, Area: area, Level: level, Title: id + " title", Section: id + " section", Requirement: "the PEP's words"}, Status: st}
 }
 
 func TestConformExit(t *testing.T) {
@@ -70,7 +70,7 @@ func TestConformExit(t *testing.T) {
 		{"MUST fails, expected", []ConformRun{run(result("a.must", catalog.Must, Fail))}, ExpectedFailures{"a.must": "known"}, false, 0},
 		{"MUST errors, expected", []ConformRun{run(result("a.must", catalog.Must, Error))}, ExpectedFailures{"a.must": "known"}, false, 0},
 		{"one server fails", []ConformRun{run(result("a.must", catalog.Must, Pass)), run(result("a.must", catalog.Must, Fail))}, nil, false, 1},
-		{"setup error wins", []ConformRun{run(result("a.must", catalog.Must, Fail)), {Error: "never started"}}, nil, false, 2},
+		{"setup error wins", []ConformRun{run(result("a.must", catalog.Must, Fail)), {Error: &RunError{Message: "never started"}}}, nil, false, 2},
 	} {
 		tc.expect.Apply(tc.runs)
 		if got := ConformExit(tc.runs, tc.strict); got != tc.want {

@@ -18,7 +18,6 @@ import (
 	"github.com/wsgispec/wsgispec/specs/frameworks"
 )
 
-
 // EnvDB names the SQLite file a framework app uses; EnvFramework tells the contract suite which
 // framework /info must name.
 const (
@@ -146,7 +145,7 @@ func gatewayMultiCommand(l Launch) (Command, error) {
 		dir := filepath.Join(l.App.Dir, f.Name)
 		db := filepath.Join(l.WorkDir, f.Name+".sqlite3")
 		ctx, cancel := context.WithTimeout(context.Background(), initDBTimeout)
-		err := initDatabase(ctx, l.Python, dir, db)
+		err := InitDatabase(ctx, l.Env, dir, db)
 		cancel()
 		if err != nil {
 			return Command{}, fmt.Errorf("%s: %w", f.Name, err)
@@ -187,17 +186,15 @@ func tomlString(s string) string {
 	return b.String()
 }
 
-// initDatabase creates the schema of the app in appDir in a fresh SQLite file db by running the
-// app's own initdb.py, before any server process starts (several workers must not race to
-// create it).
-func initDatabase(ctx context.Context, python, appDir, db string) error {
-	if python == "" {
-		python = DefaultPython
-	}
+// InitDatabase creates the schema of the app in appDir in a fresh SQLite file db by running the
+// app's own initdb.py (in the servers' clean environment), before any server process starts
+// (several workers must not race to create it).
+func InitDatabase(ctx context.Context, env Env, appDir, db string) error {
+	python := env.withDefaults().Python
 	cmd := exec.CommandContext(ctx, python, "initdb.py")
 	cmd.WaitDelay = time.Second
 	cmd.Dir = appDir
-	cmd.Env = append(os.Environ(), EnvDB+"="+db, "PYTHONDONTWRITEBYTECODE=1")
+	cmd.Env = CleanEnviron(env.PassEnv, EnvDB+"="+db, "PYTHONDONTWRITEBYTECODE=1")
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		msg := strings.TrimSpace(string(out))
@@ -247,7 +244,7 @@ type MatrixRun struct {
 	ServerOutput string `json:"server_output,omitempty"`
 	// Error is set when the pair could not be tested (the server never started, the database
 	// could not be created): Steps is then empty and the run is a setup error (exit 2).
-	Error string `json:"error,omitempty"`
+	Error *RunError `json:"error,omitempty"`
 	// Warnings are things the reader should know that are no step's result: the server died
 	// during the run, the suite crashed.
 	Warnings []string `json:"warnings,omitempty"`
@@ -282,7 +279,7 @@ var serverLimits = map[[2]string]string{
 func MatrixExit(runs []MatrixRun) int {
 	code := ExitPass
 	for _, r := range runs {
-		if r.Error != "" {
+		if r.Error != nil {
 			return ExitSetup
 		}
 		if r.Failed() {
@@ -355,6 +352,7 @@ func RunMatrix(ctx context.Context, cfg MatrixConfig) []MatrixRun {
 		}()
 	}
 	wg.Wait()
+	Redact(runs)
 	return runs
 }
 
@@ -363,7 +361,7 @@ func RunMatrix(ctx context.Context, cfg MatrixConfig) []MatrixRun {
 func (cfg MatrixConfig) runGuarded(ctx context.Context, j matrixJob) (runs []MatrixRun) {
 	defer func() {
 		if r := recover(); r != nil {
-			runs = cfg.setupError(j, fmt.Sprintf("internal error while testing %s: %v\n%s", j.server.Adapter.Name, r, debug.Stack()))
+			runs = cfg.setupError(j, &RunError{Message: fmt.Sprintf("internal error while testing %s: %v", j.server.Adapter.Name, r), Output: string(debug.Stack())})
 		}
 	}()
 	return cfg.run(ctx, j)
@@ -376,7 +374,7 @@ func (cfg MatrixConfig) progress(format string, args ...any) {
 }
 
 // setupError is the job's runs, none tested, for reason.
-func (cfg MatrixConfig) setupError(j matrixJob, reason string) []MatrixRun {
+func (cfg MatrixConfig) setupError(j matrixJob, reason *RunError) []MatrixRun {
 	runs := make([]MatrixRun, len(j.frameworks))
 	for i, f := range j.frameworks {
 		runs[i] = cfg.newRun(j, f)
@@ -408,23 +406,23 @@ func (cfg MatrixConfig) run(ctx context.Context, j matrixJob) []MatrixRun {
 		}
 		dbDir, err := os.MkdirTemp("", "wsgispec-db-")
 		if err != nil {
-			return cfg.setupError(j, "cannot create a directory for the database: "+err.Error())
+			return cfg.setupError(j, &RunError{Message: "cannot create a directory for the database: " + err.Error()})
 		}
 		defer os.RemoveAll(dbDir)
 		db := filepath.Join(dbDir, f+".sqlite3")
 		app = App{Dir: filepath.Join(cfg.PyApps, f), Module: e.Module, Callable: e.Callable, Env: map[string]string{EnvDB: db}}
-		if err := initDatabase(ctx, cfg.Env.Python, app.Dir, db); err != nil {
-			return cfg.setupError(j, err.Error())
+		if err := InitDatabase(ctx, cfg.Env, app.Dir, db); err != nil {
+			return cfg.setupError(j, NewRunError(err))
 		}
 		// Servers that drop privileges (mod_wsgi serves as www-data) write the database and
 		// create its -wal and -shm files beside it.
 		if err := shareDir(dbDir); err != nil {
-			return cfg.setupError(j, "cannot open the database to the server's user: "+err.Error())
+			return cfg.setupError(j, &RunError{Message: "cannot open the database to the server's user: " + err.Error()})
 		}
 	}
 	srv, err := Start(ctx, adapter, app, Options{Env: cfg.Env, StartTimeout: cfg.StartTimeout})
 	if err != nil {
-		return cfg.setupError(j, err.Error())
+		return cfg.setupError(j, NewRunError(err))
 	}
 	defer srv.Stop()
 	command := quoteArgv(srv.Argv)
@@ -469,7 +467,7 @@ func (cfg MatrixConfig) runSuite(ctx context.Context, j matrixJob, f FrameworkIn
 		Env: map[string]string{EnvFramework: f.Name}}, "")
 	if err != nil {
 		if ctx.Err() != nil {
-			run.Error = "interrupted"
+			run.Error = &RunError{Message: "interrupted"}
 			return run
 		}
 		// The suite ran (or hung) against this server: its steps are errors, not a setup failure.

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wsgispec/wsgispec/docs/schema"
 	"github.com/wsgispec/wsgispec/specs/frameworks"
 )
 
@@ -24,6 +25,9 @@ func runMatrixJSON(t *testing.T, env []string, args ...string) (cliResult, Envel
 	b, err := os.ReadFile(out)
 	if err != nil {
 		t.Fatalf("exit %d, no JSON written: %v\n%s%s", r.code, err, r.stdout, r.stderr)
+	}
+	if err := schema.Validate(b); err != nil {
+		t.Errorf("%s: %v", out, err)
 	}
 	if err := json.Unmarshal(b, &f); err != nil {
 		t.Fatalf("%s: %v", out, err)
@@ -53,7 +57,7 @@ func checkAllPassed(t *testing.T, f Envelope[MatrixRun], servers, fws []string) 
 			if run.Server.Version == "" || run.Server.Command == "" || run.Framework.Version == "" {
 				t.Errorf("%s on %s: server %+v, framework %+v: versions and command missing", fw, s, run.Server, run.Framework)
 			}
-			if run.Error != "" || run.Summary.Pass != len(frameworks.Steps) || len(run.Steps) != len(frameworks.Steps) {
+			if run.Error != nil || run.Summary.Pass != len(frameworks.Steps) || len(run.Steps) != len(frameworks.Steps) {
 				t.Errorf("%s on %s: error %q, summary %+v; want all %d steps passed", fw, s, run.Error, run.Summary, len(frameworks.Steps))
 			}
 			for _, st := range run.Steps {
@@ -71,7 +75,8 @@ func TestMatrixGatewayAndGunicorn(t *testing.T) {
 	wsgispecBin(t)
 	token := fmt.Sprintf("WSGISPEC_TEST_TOKEN=matrix-%d", time.Now().UnixNano())
 	servers, fws := []string{"gateway", "gunicorn"}, []string{"flask", "django", "fastapi"}
-	r, f := runMatrixJSON(t, []string{token}, "--server", strings.Join(servers, ","), "--framework", strings.Join(fws, ","))
+	r, f := runMatrixJSON(t, []string{token}, "--server", strings.Join(servers, ","), "--framework", strings.Join(fws, ","),
+		"--pass-env", "WSGISPEC_TEST_TOKEN")
 	if r.code != 0 {
 		t.Errorf("exit %d, want 0:\n%s%s", r.code, r.stdout, r.stderr)
 	}

@@ -193,7 +193,7 @@ func TestMatrixExit(t *testing.T) {
 	failed := matrixRun("uwsgi", "flask", Summary{Pass: 22, Fail: 1})
 	errored := matrixRun("uwsgi", "django", Summary{Pass: 22, Error: 1})
 	setup := matrixRun("mod_wsgi", "flask", Summary{})
-	setup.Error = "server mod_wsgi exited"
+	setup.Error = &RunError{Message: "server mod_wsgi exited"}
 	for _, tc := range []struct {
 		runs []MatrixRun
 		want int
@@ -222,7 +222,7 @@ func TestWriteMatrixSummary(t *testing.T) {
 	multiDown := []MatrixRun{matrixRun("gateway-multi", "flask", Summary{}), matrixRun("gateway-multi", "django", Summary{})}
 	for i := range multiDown {
 		multiDown[i].Mount = "/" + multiDown[i].Framework.Name
-		multiDown[i].Error = "server gateway-multi exited (exit status 2) before answering HTTP"
+		multiDown[i].Error = &RunError{Message: "server gateway-multi exited (exit status 2) before answering HTTP"}
 	}
 	runs := append([]MatrixRun{
 		matrixRun("uwsgi", "flask", Summary{Pass: 23}),
@@ -378,7 +378,7 @@ func TestRunMatrixSetupErrors(t *testing.T) {
 		Suite:      Suite{Binary: "/the/suite/must/not/run"},
 	}
 	runs := RunMatrix(context.Background(), cfg)
-	if len(runs) != 1 || !strings.Contains(runs[0].Error, "exited (exit status 1) before answering HTTP") || !strings.Contains(runs[0].Error, "no such worker class") {
+	if len(runs) != 1 || runs[0].Error == nil || !strings.Contains(runs[0].Error.Message, "exited (exit status 1) before answering HTTP") || !strings.Contains(runs[0].Error.Output, "no such worker class") {
 		t.Fatalf("runs %+v; want one run whose error has the server's exit and output", runs)
 	}
 	if runs[0].Server.Name != "never" || runs[0].Framework != flask || MatrixExit(runs) != ExitSetup {
@@ -387,7 +387,7 @@ func TestRunMatrixSetupErrors(t *testing.T) {
 
 	cfg.PyApps = fakeFrameworkApps(t, `sys.exit("django.db.utils.OperationalError: unable to open database file")`)
 	runs = RunMatrix(context.Background(), cfg)
-	if len(runs) != 1 || !strings.Contains(runs[0].Error, "creating the database") || !strings.Contains(runs[0].Error, "unable to open database file") {
+	if len(runs) != 1 || runs[0].Error == nil || !strings.Contains(runs[0].Error.Message, "creating the database") || !strings.Contains(runs[0].Error.String(), "unable to open database file") {
 		t.Errorf("runs %+v; want one run whose error has initdb.py's output", runs)
 	}
 }

@@ -17,12 +17,12 @@ func WriteMatrixSummary(w io.Writer, runs []MatrixRun, color bool) {
 	var failures, setup, limits, warnings []string
 	for i, run := range runs {
 		switch {
-		case run.Error != "":
+		case run.Error != nil:
 			// gateway-multi's frameworks share one server: say once why it could not be tested.
-			if i > 0 && runs[i-1].Server.Name == run.Server.Name && runs[i-1].Error == run.Error {
+			if i > 0 && runs[i-1].Server.Name == run.Server.Name && sameError(runs[i-1].Error, run.Error) {
 				continue
 			}
-			setup = append(setup, fmt.Sprintf("  %s  %s\n%s", p.red("SETUP"), pairName(runs, i), indent(run.Error, "        ")))
+			setup = append(setup, fmt.Sprintf("  %s  %s\n%s", p.red("SETUP"), pairName(runs, i), indent(run.Error.String(), "        ")))
 		case run.Failed():
 			failures = append(failures, matrixFailureBlock(p, run))
 		}
@@ -48,7 +48,7 @@ func WriteMatrixSummary(w io.Writer, runs []MatrixRun, color bool) {
 	case ExitSetup:
 		n := 0
 		for _, r := range runs {
-			if r.Error != "" {
+			if r.Error != nil {
 				n++
 			}
 		}
@@ -78,11 +78,14 @@ func pairs(n int) string {
 	return fmt.Sprintf("%d pairs", n)
 }
 
+// sameError reports whether two pairs could not be tested for the same reason.
+func sameError(a, b *RunError) bool { return a != nil && b != nil && *a == *b }
+
 // pairName names runs[i] for the report: "django on uwsgi", or "gateway-multi" for all of its
 // frameworks when they share the same error.
 func pairName(runs []MatrixRun, i int) string {
 	run := runs[i]
-	if run.Error != "" && i+1 < len(runs) && runs[i+1].Server.Name == run.Server.Name && runs[i+1].Error == run.Error {
+	if run.Error != nil && i+1 < len(runs) && runs[i+1].Server.Name == run.Server.Name && sameError(runs[i+1].Error, run.Error) {
 		return run.Server.Name
 	}
 	name := run.Framework.Name + " on " + run.Server.Name
@@ -96,7 +99,7 @@ func pairName(runs []MatrixRun, i int) string {
 func matrixCell(p painter, run MatrixRun) (text string, paint func(string) string) {
 	s := run.Summary
 	switch {
-	case run.Error != "":
+	case run.Error != nil:
 		return "setup error", p.red
 	case !run.Failed() && s.Fail+s.Error > 0:
 		return fmt.Sprintf("pass (%d limit)", s.Fail+s.Error), p.yellow

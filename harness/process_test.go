@@ -199,12 +199,16 @@ func TestStartRejectsAnInvalidApp(t *testing.T) {
 }
 
 // TestBuiltinAdaptersServeAnApp starts every installed built-in adapter on a small app and checks
-// that it answers, that the app's environment reached it, and that stopping it leaves nothing.
+// that it answers, that the app's environment and the passed variable reached it and nothing
+// else of wsgispec's did, and that stopping it leaves nothing.
 func TestBuiltinAdaptersServeAnApp(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts every installed server")
 	}
-	env := Env{ToolDir: os.Getenv("WSGISPEC_BIN")} // the gateway is bin/wsgispec serve
+	t.Setenv("WSGISPEC_TEST_PASSED", "passed-on")
+	t.Setenv("WSGISPEC_TEST_DROPPED", "left-behind")
+	// The gateway is bin/wsgispec serve.
+	env := Env{ToolDir: os.Getenv("WSGISPEC_BIN"), PassEnv: []string{"WSGISPEC_TEST_PASSED"}}
 	for _, d := range Detect(context.Background(), Adapters(ForConform), env) {
 		t.Run(d.Adapter.Name, func(t *testing.T) {
 			if !d.Installed {
@@ -225,8 +229,8 @@ func TestBuiltinAdaptersServeAnApp(t *testing.T) {
 			}
 			body, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
-			if resp.StatusCode != 200 || !strings.Contains(string(body), "HELLO_ENV=reached") {
-				t.Errorf("GET / = %d %q, want 200 and HELLO_ENV=reached; server output:\n%s", resp.StatusCode, body, s.Output())
+			if want := "HELLO_ENV=reached; PASSED=passed-on; DROPPED=\n"; resp.StatusCode != 200 || !strings.HasSuffix(string(body), want) {
+				t.Errorf("GET / = %d %q, want 200 and %q; server output:\n%s", resp.StatusCode, body, want, s.Output())
 			}
 			if err := s.Stop(); err != nil {
 				t.Error(err)

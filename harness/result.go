@@ -3,6 +3,8 @@ package harness
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"runtime"
@@ -14,8 +16,22 @@ import (
 	"github.com/wsgispec/wsgispec/specs/catalog"
 )
 
-// SchemaVersion is the version of the JSON files' layout (DESIGN.md "Case IDs, levels, results").
-const SchemaVersion = 1
+// SchemaVersion is the version of the JSON files' layout (DESIGN.md "Case IDs, levels, results";
+// docs/schema/*.json). 2: "error" became an object with the server's output apart, a run that
+// could not be tested has "cases": [], bench runs have ctx_switches_per_req.
+const SchemaVersion = 2
+
+// oldestReadable is the oldest layout readers still accept: version 1 files differ only in
+// fields they tolerate (a string "error", no context switches), so stored histories stay usable.
+const oldestReadable = 1
+
+// ReadableSchema reports whether a file of schema_version v can be read, and if not why.
+func ReadableSchema(v int) error {
+	if v < oldestReadable || v > SchemaVersion {
+		return fmt.Errorf("schema_version %d; this wsgispec reads %d to %d", v, oldestReadable, SchemaVersion)
+	}
+	return nil
+}
 
 // Kinds of result file.
 const (
@@ -152,10 +168,49 @@ type ConformRun struct {
 	DurationS float64      `json:"duration_s"`
 	// Error is set when the server could not be tested at all (it never started, the suite
 	// could not run); Cases is then empty and the run is a setup error (exit 2).
-	Error string `json:"error,omitempty"`
+	Error *RunError `json:"error,omitempty"`
 	// Warnings are things the reader should know that are no case's result: the server died
 	// during the run, the suite's output when it crashed, specs without a case label.
 	Warnings []string `json:"warnings,omitempty"`
+}
+
+// RunError is why a server could not be tested: one line, and apart from it the end of what the
+// server printed when it ran (its traceback or complaint about its configuration).
+type RunError struct {
+	Message string `json:"message"`
+	Output  string `json:"output"`
+}
+
+// NewRunError describes err, keeping a *StartError's output apart from its reason.
+func NewRunError(err error) *RunError {
+	var se *StartError
+	if !errors.As(err, &se) {
+		return &RunError{Message: err.Error()}
+	}
+	e := &RunError{Message: "server " + se.Server + " " + se.Reason, Output: strings.TrimSpace(se.Output)}
+	if se.Ran && e.Output == "" {
+		e.Message += "; it printed nothing"
+	}
+	return e
+}
+
+// UnmarshalJSON reads the object, or a schema_version 1 file's string.
+func (e *RunError) UnmarshalJSON(b []byte) error {
+	var s string
+	if json.Unmarshal(b, &s) == nil {
+		*e = RunError{Message: s}
+		return nil
+	}
+	type plain RunError
+	return json.Unmarshal(b, (*plain)(e))
+}
+
+// String is the message and, below it, the output indented: what the terminal and the reports show.
+func (e *RunError) String() string {
+	if e.Output == "" {
+		return e.Message
+	}
+	return e.Message + "; its output ends:\n" + indent(e.Output, "    ")
 }
 
 // Seconds is d in seconds, to the millisecond: what the files and reports show.

@@ -70,7 +70,7 @@ func WriteConformSummary(w io.Writer, runs []ConformRun, strict, color bool) {
 	fmt.Fprintln(w)
 	var setup []string
 	for _, run := range runs {
-		if run.Error != "" {
+		if run.Error != nil {
 			setup = append(setup, run.Server.Name)
 		}
 	}
@@ -110,8 +110,8 @@ func writeServerTable(w io.Writer, p painter, run ConformRun) {
 		details += " " + run.Server.Command
 	}
 	fmt.Fprintf(w, "\n%s  %s\n", p.bold(head), p.dim(details))
-	if run.Error != "" {
-		fmt.Fprintf(w, "  %s\n%s\n", p.red("could not be tested:"), indent(run.Error, "    "))
+	if run.Error != nil {
+		fmt.Fprintf(w, "  %s\n%s\n", p.red("could not be tested:"), indent(run.Error.String(), "    "))
 		return
 	}
 	byArea := map[string]*Summary{}

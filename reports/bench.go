@@ -27,6 +27,7 @@ type scenarioView struct {
 	Stats           []*benchStat
 	Throughput      *barChart
 	CPU             *barChart
+	Switches        *barChart // context switches per request
 	RSS             *barChart
 	Latency         *lineChart
 	OverTime        *lineChart // nil without raw results
@@ -112,7 +113,7 @@ func buildBench(d *Data, tags hostTags) *benchView {
 
 // charts draws the scenario's throughput, CPU, memory and latency-percentile charts.
 func (sv *scenarioView) charts() {
-	var tp, cpu, rss []barItem
+	var tp, cpu, sw, rss []barItem
 	var lat []lineSeries
 	for _, s := range sv.Stats {
 		ref := s.Server.Name == bench.ReferenceServer
@@ -120,6 +121,7 @@ func (sv *scenarioView) charts() {
 		spread := s.Spread["throughput_rps"]
 		tp = append(tp, barItem{Label: s.Label, Value: s.ThroughputRPS, Lo: spread.Min, Hi: spread.Max, Highlight: ref})
 		cpu = append(cpu, barItem{Label: s.Label, Value: s.CPUUsPerReq, Highlight: ref})
+		sw = append(sw, barItem{Label: s.Label, Value: s.CtxSwitchesPerReq, Highlight: ref})
 		rss = append(rss, barItem{Label: s.Label, Value: s.ServerRSSMB, Highlight: ref})
 		l := s.LatencyMS
 		var pts []point
@@ -133,6 +135,7 @@ func (sv *scenarioView) charts() {
 	}
 	sv.Throughput = newBarChart(tp, "req/s", formatNum)
 	sv.CPU = newBarChart(cpu, "µs/req", formatNum)
+	sv.Switches = newBarChart(sw, "switches/req", formatNum)
 	sv.RSS = newBarChart(rss, "MB", formatNum)
 	sv.Latency = newLineChart(lat, []point{{X: 0, Title: "p50"}, {X: 1, Title: "p90"}, {X: 2, Title: "p99"}, {X: 3, Title: "max"}}, "ms", true)
 }

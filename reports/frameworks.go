@@ -71,7 +71,7 @@ func newFrameworkCell(r *MatrixRun) frameworkCell {
 		return c
 	}
 	c.State = "pass"
-	if r.Error != "" {
+	if r.Error != nil {
 		c.State = "error"
 	}
 	for _, s := range r.Steps {

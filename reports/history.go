@@ -26,6 +26,8 @@ type HistoryPoint struct {
 	Scenario   string
 	Model      string
 	Throughput float64
+	CPU        float64 // server CPU µs per request
+	Switches   float64 // server context switches per request
 	P99        float64
 }
 
@@ -55,7 +57,8 @@ func LoadHistory(dir string) (*History, error) {
 		}
 		for _, m := range medians {
 			h.Points = append(h.Points, HistoryPoint{Time: t, Commit: commit, Host: host, Server: m.Server.Name,
-				Scenario: m.Scenario, Model: m.Model, Throughput: m.ThroughputRPS, P99: m.LatencyMS.P99})
+				Scenario: m.Scenario, Model: m.Model, Throughput: m.ThroughputRPS, CPU: m.CPUUsPerReq,
+				Switches: m.CtxSwitchesPerReq, P99: m.LatencyMS.P99})
 		}
 	}
 	if len(h.Points) == 0 {
@@ -80,9 +83,17 @@ type historyView struct {
 	Threshold   float64
 }
 
+// historyChart is one scenario × model over time: throughput (where regressions are marked),
+// server CPU and context switches per request, and p99 latency.
 type historyChart struct {
-	Scenario, Model string
-	Chart           *lineChart
+	Scenario, Model                string
+	Throughput, CPU, Switches, P99 *lineChart
+}
+
+// historyMetric is a figure the history page plots.
+type historyMetric struct {
+	unit string
+	of   func(HistoryPoint) float64
 }
 
 type regression struct {
@@ -115,37 +126,60 @@ func buildHistory(h *History) *historyView {
 		points[ck][sk] = append(points[ck][sk], p)
 	}
 	for _, ck := range charts {
-		var lines []lineSeries
 		var minT, maxT time.Time
 		for _, sk := range series[ck] {
-			label := sk.server
-			if len(hosts) > 1 {
-				label += " · " + sk.host
+			for _, p := range points[ck][sk] {
+				if minT.IsZero() || p.Time.Before(minT) {
+					minT = p.Time
+				}
+				maxT = later(maxT, p.Time)
 			}
-			ls := lineSeries{Label: label}
-			for i, p := range points[ck][sk] {
-				pt := point{X: float64(p.Time.Unix()), Y: p.Throughput,
-					Title: fmt.Sprintf("%s %s: %s req/s, p99 %s ms%s", label, p.Time.UTC().Format("2006-01-02 15:04"), formatNum(p.Throughput), formatNum(p.P99), commitNote(p.Commit))}
-				if base := baseline(points[ck][sk][max(0, i-regressionWindow):i]); base > 0 && p.Throughput < base*(1-RegressionThreshold) {
+		}
+		ticks := timeTicks(minT, maxT)
+		chart := func(m historyMetric, mark func(label string, i int, p HistoryPoint, pt *point)) *lineChart {
+			var lines []lineSeries
+			for _, sk := range series[ck] {
+				label := sk.server
+				if len(hosts) > 1 {
+					label += " · " + sk.host
+				}
+				ls := lineSeries{Label: label}
+				for i, p := range points[ck][sk] {
+					pt := point{X: float64(p.Time.Unix()), Y: m.of(p),
+						Title: fmt.Sprintf("%s %s: %s %s%s", label, p.Time.UTC().Format("2006-01-02 15:04"), formatNum(m.of(p)), m.unit, commitNote(p.Commit))}
+					if mark != nil {
+						mark(label, i, p, &pt)
+					}
+					ls.Points = append(ls.Points, pt)
+				}
+				lines = append(lines, ls)
+			}
+			return newLineChart(lines, ticks, m.unit, false)
+		}
+		hc := &historyChart{Scenario: ck.scenario, Model: ck.model}
+		hc.Throughput = chart(historyMetric{"req/s", func(p HistoryPoint) float64 { return p.Throughput }},
+			func(label string, i int, p HistoryPoint, pt *point) {
+				prev := points[ck][seriesKey{p.Server, p.Host}][max(0, i-regressionWindow):i]
+				if base := baseline(prev); base > 0 && p.Throughput < base*(1-RegressionThreshold) {
 					pt.Marked = true
 					pt.Title += fmt.Sprintf(" (regression: %.0f%% below %s)", (1-p.Throughput/base)*100, formatNum(base))
 					v.Regressions = append(v.Regressions, regression{Scenario: ck.scenario, Model: ck.model, Server: label,
 						Time: p.Time, Commit: p.Commit, Throughput: p.Throughput, Baseline: base})
 				}
-				ls.Points = append(ls.Points, pt)
-				if minT.IsZero() || p.Time.Before(minT) {
-					minT = p.Time
-				}
-				if p.Time.After(maxT) {
-					maxT = p.Time
-				}
-			}
-			lines = append(lines, ls)
-		}
-		v.Charts = append(v.Charts, &historyChart{Scenario: ck.scenario, Model: ck.model,
-			Chart: newLineChart(lines, timeTicks(minT, maxT), "req/s", false)})
+			})
+		hc.CPU = chart(historyMetric{"CPU µs/req", func(p HistoryPoint) float64 { return p.CPU }}, nil)
+		hc.Switches = chart(historyMetric{"switches/req", func(p HistoryPoint) float64 { return p.Switches }}, nil)
+		hc.P99 = chart(historyMetric{"ms p99", func(p HistoryPoint) float64 { return p.P99 }}, nil)
+		v.Charts = append(v.Charts, hc)
 	}
 	return v
+}
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }
 
 // baseline is the median throughput of the earlier points, 0 when there are none.

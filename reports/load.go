@@ -161,8 +161,8 @@ func (d *Data) add(abs, rel string, b []byte) error {
 		d.Skipped = append(d.Skipped, rel)
 		return nil
 	}
-	if env.SchemaVersion != harness.SchemaVersion {
-		return fmt.Errorf("%s: schema_version %d, this wsgispec reads %d", rel, env.SchemaVersion, harness.SchemaVersion)
+	if err := harness.ReadableSchema(env.SchemaVersion); err != nil {
+		return fmt.Errorf("%s: %v", rel, err)
 	}
 	src := &Source{Path: rel, Kind: env.Kind, Version: env.Version, Host: env.Host, Runs: len(env.Runs)}
 	if env.Commit != nil {

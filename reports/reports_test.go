@@ -2,6 +2,7 @@ package reports
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -135,9 +136,10 @@ func TestLoadRejectsUnusableInput(t *testing.T) {
 	future := t.TempDir()
 	writeResult(t, future, "new.json", "conform", "2026-01-01T00:00:00Z", []any{})
 	b, _ := os.ReadFile(filepath.Join(future, "new.json"))
-	b = []byte(strings.Replace(string(b), `"schema_version":1`, `"schema_version":2`, 1))
+	newer := fmt.Sprintf(`"schema_version":%d`, harness.SchemaVersion+1)
+	b = []byte(strings.Replace(string(b), fmt.Sprintf(`"schema_version":%d`, harness.SchemaVersion), newer, 1))
 	os.WriteFile(filepath.Join(future, "new.json"), b, 0o644)
-	if _, err := Load(future); err == nil || !strings.Contains(err.Error(), "new.json: schema_version 2") {
+	if _, err := Load(future); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("new.json: schema_version %d", harness.SchemaVersion+1)) {
 		t.Errorf("a newer schema: err = %v, want one naming the file and its schema_version", err)
 	}
 
@@ -211,8 +213,9 @@ func TestRenderPages(t *testing.T) {
 			`Servers should check for errors in the headers`, `<option>http</option>`,
 		},
 		FrameworksPage: {`<th>gateway · H1</th>`, `<th>django<br>`},
-		BenchmarksPage: {`id="s-hello-closed"`, `latency over time`, `vs reference`},
-		HistoryPage:    {`<h2>Regressions</h2>`, `gunicorn`, `-30.0%`},
+		BenchmarksPage: {`id="s-hello-closed"`, `latency over time`, `vs reference`, `server context switches per request`, `ctx switches/req`},
+		HistoryPage: {`<h2>Regressions</h2>`, `gunicorn`, `-30.0%`, `<figcaption>server CPU per request</figcaption>`,
+			`<figcaption>server context switches per request</figcaption>`, `<figcaption>p99 latency</figcaption>`, `CPU µs/req`},
 	} {
 		for _, w := range want {
 			if !strings.Contains(pages[name], w) {

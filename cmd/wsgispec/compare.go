@@ -21,9 +21,10 @@ Mann-Whitney U test over the rounds gives p < 0.05 AND its median req/s fell, or
 CPU µs per request rose, by more than the threshold. Figures are taken as ratios to the same
 round's reference server when both files measured it (cancelling the machine's drift), and the
 raw figure must have moved the same way at p < 0.05 too (so that the reference's own noise is
-no regression). At
-least 4 rounds a side are needed to reach p < 0.05 (bench's default is 5).
-Exit 0: no regression; 1: a regression; 2: unusable input.
+no regression). Files with too few rounds for any change ever to reach p < 0.05 (fewer than
+4 a side; --quick runs 3) are refused, exit 2: a gate on them could never fail. For a CI gate use
+--rounds 8 on both sides (bench's default is 5).
+Exit 0: no regression; 1: a regression; 2: unusable input or too few rounds.
 
 flags:
 `

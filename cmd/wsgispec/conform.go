@@ -162,7 +162,7 @@ func runConform(args []string) int {
 		return exitInterrupted
 	}
 	expected.Apply(runs)
-	if err := writeConformOutputs(ctx, runs, started, *jsonOut, *junitOut); err != nil {
+	if err := writeConformOutputs(ctx, runs, *strict, started, *jsonOut, *junitOut); err != nil {
 		return fail("%v", err)
 	}
 	summary, color := io.Writer(os.Stdout), isTerminal(os.Stdout)
@@ -171,15 +171,14 @@ func runConform(args []string) int {
 	}
 	harness.WriteConformSummary(summary, runs, *strict, color)
 	for _, run := range runs {
-		if run.Error != "" { // the details and the server's output are in the summary
-			first, _, _ := strings.Cut(run.Error, "\n")
-			fmt.Fprintf(os.Stderr, "wsgispec conform: %s could not be tested: %s\n", run.Server.Name, first)
+		if run.Error != nil { // the details and the server's output are in the summary
+			fmt.Fprintf(os.Stderr, "wsgispec conform: %s could not be tested: %s\n", run.Server.Name, run.Error.Message)
 		}
 	}
 	return harness.ConformExit(runs, *strict)
 }
 
-func writeConformOutputs(ctx context.Context, runs []harness.ConformRun, started time.Time, jsonPath, junitPath string) error {
+func writeConformOutputs(ctx context.Context, runs []harness.ConformRun, strict bool, started time.Time, jsonPath, junitPath string) error {
 	if jsonPath != "" {
 		env := harness.NewEnvelope[harness.ConformRun](ctx, harness.KindConform, started)
 		env.Runs = runs
@@ -193,7 +192,7 @@ func writeConformOutputs(ctx context.Context, runs []harness.ConformRun, started
 		if err != nil {
 			return fmt.Errorf("--junit: %w", err)
 		}
-		if err := junit.Write(f, harness.ConformJUnit(runs, started, host)); err != nil {
+		if err := junit.Write(f, harness.ConformJUnit(runs, strict, started, host)); err != nil {
 			f.Close()
 			return fmt.Errorf("--junit: %w", err)
 		}

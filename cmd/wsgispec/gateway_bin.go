@@ -11,18 +11,20 @@ import (
 // envFlags are the flags every command that starts servers takes for what adapters depend on.
 type envFlags struct {
 	python, gatewayBin *string
+	passEnv            *passEnvFlag
 }
 
 func addEnvFlags(fs *flag.FlagSet, pythonUsage string) envFlags {
 	return envFlags{
 		python:     fs.String("python", harness.DefaultPython, pythonUsage),
 		gatewayBin: fs.String("gateway-bin", "", "wsgispec `executable` with the gateway, for the gateway adapters (default: this one if it has it, else a wsgispec on PATH that does)"),
+		passEnv:    addPassEnvFlag(fs),
 	}
 }
 
 // env is the harness environment the flags give.
 func (f envFlags) env() harness.Env {
-	return harness.Env{Python: *f.python, ToolDir: harness.ExecutableDir(), GatewayBin: gatewayBinary(*f.gatewayBin)}
+	return harness.Env{Python: *f.python, ToolDir: harness.ExecutableDir(), GatewayBin: gatewayBinary(*f.gatewayBin), PassEnv: *f.passEnv}
 }
 
 // gatewayBinary is the wsgispec that serves the gateway adapters: --gateway-bin, else this

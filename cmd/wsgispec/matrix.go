@@ -119,9 +119,9 @@ func runMatrix(args []string) int {
 	for _, run := range runs {
 		// The details and the server's output are in the summary; gateway-multi's frameworks
 		// share one server and its error.
-		if first, _, _ := strings.Cut(run.Error, "\n"); first != "" && !reported[run.Server.Name+first] {
-			reported[run.Server.Name+first] = true
-			fmt.Fprintf(os.Stderr, "wsgispec matrix: %s on %s could not be tested: %s\n", run.Framework.Name, run.Server.Name, first)
+		if run.Error != nil && !reported[run.Server.Name+run.Error.Message] {
+			reported[run.Server.Name+run.Error.Message] = true
+			fmt.Fprintf(os.Stderr, "wsgispec matrix: %s on %s could not be tested: %s\n", run.Framework.Name, run.Server.Name, run.Error.Message)
 		}
 	}
 	fmt.Fprintf(os.Stderr, "wsgispec matrix: %d pairs in %.0fs\n", len(runs), time.Since(started).Seconds())

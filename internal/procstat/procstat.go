@@ -1,5 +1,5 @@
-// Package procstat reads process accounting from /proc: the CPU time and peak memory of a
-// process group, which is how a server's whole tree of workers is measured.
+// Package procstat reads process accounting from /proc: the CPU time, peak memory and context
+// switches of a process group, which is how a server's whole tree of workers is measured.
 package procstat
 
 import (
@@ -100,6 +100,69 @@ func (p FS) PeakRSS(pids map[int]time.Duration) int64 {
 			}
 		}
 		f.Close()
+	}
+	return sum
+}
+
+// Switches counts context switches: voluntary (the thread blocked: a read, a lock, a sleep) and
+// involuntary (the scheduler took the CPU from it).
+type Switches struct {
+	Voluntary, Involuntary int64
+}
+
+// Total is both kinds.
+func (s Switches) Total() int64 { return s.Voluntary + s.Involuntary }
+
+// ThreadSwitches is the context switches of every thread of the processes pids (the keys of a
+// GroupCPU snapshot) so far, by thread ID: the kernel counts them per thread
+// (/proc/PID/task/TID/status), and a server's switches are spread over its workers' threads.
+func (p FS) ThreadSwitches(pids map[int]time.Duration) map[int]Switches {
+	out := map[int]Switches{}
+	for pid := range pids {
+		tasks, err := os.ReadDir(filepath.Join(string(p), strconv.Itoa(pid), "task"))
+		if err != nil {
+			continue // exited while we looked
+		}
+		for _, t := range tasks {
+			tid, err := strconv.Atoi(t.Name())
+			if err != nil {
+				continue
+			}
+			b, err := os.ReadFile(filepath.Join(string(p), strconv.Itoa(pid), "task", t.Name(), "status"))
+			if err == nil {
+				out[tid] = parseSwitches(b)
+			}
+		}
+	}
+	return out
+}
+
+func parseSwitches(status []byte) Switches {
+	var s Switches
+	for _, line := range strings.Split(string(status), "\n") {
+		name, value, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		n, err := strconv.ParseInt(strings.TrimSpace(value), 10, 64)
+		switch {
+		case err != nil:
+		case name == "voluntary_ctxt_switches":
+			s.Voluntary = n
+		case name == "nonvoluntary_ctxt_switches":
+			s.Involuntary = n
+		}
+	}
+	return s
+}
+
+// SwitchesBetween is the context switches between two snapshots: a thread that appeared in
+// between counts in full; one that exited in between is lost, like CPUBetween's processes.
+func SwitchesBetween(before, after map[int]Switches) Switches {
+	var sum Switches
+	for tid, s := range after {
+		sum.Voluntary += s.Voluntary - before[tid].Voluntary
+		sum.Involuntary += s.Involuntary - before[tid].Involuntary
 	}
 	return sum
 }

@@ -100,3 +100,44 @@ time.sleep(30)
 		t.Errorf("group CPU of two processes burning 0.3 s each = %v over %d processes, want 0.55-1.5 s over 2", got, len(after))
 	}
 }
+
+func writeTask(t *testing.T, root string, pid, tid int, voluntary, involuntary int) {
+	t.Helper()
+	dir := filepath.Join(root, strconv.Itoa(pid), "task", strconv.Itoa(tid))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	status := "Name:\tw\nvoluntary_ctxt_switches:\t" + strconv.Itoa(voluntary) + "\nnonvoluntary_ctxt_switches:\t" + strconv.Itoa(involuntary) + "\n"
+	os.WriteFile(filepath.Join(dir, "status"), []byte(status), 0o644)
+}
+
+// TestSwitchesOverEveryThread sums the context switches of every thread of every process of
+// the group over a window, a thread that started within it in full.
+func TestSwitchesOverEveryThread(t *testing.T) {
+	root := t.TempDir()
+	proc := FS(root)
+	pids := map[int]time.Duration{100: 0, 101: 0}
+	writeTask(t, root, 100, 100, 10, 1)
+	writeTask(t, root, 101, 101, 20, 2)
+	writeTask(t, root, 101, 105, 30, 3)
+	before := proc.ThreadSwitches(pids)
+	writeTask(t, root, 101, 101, 120, 12) // +100 +10
+	writeTask(t, root, 101, 105, 35, 3)   // +5
+	writeTask(t, root, 101, 106, 7, 1)    // new: +7 +1
+	got := SwitchesBetween(before, proc.ThreadSwitches(pids))
+	if got != (Switches{Voluntary: 112, Involuntary: 11}) || got.Total() != 123 {
+		t.Errorf("switches over the window = %+v, want 112 voluntary and 11 involuntary", got)
+	}
+}
+
+// TestThreadSwitchesOfThisProcess reads the real /proc: a sleeping thread switches voluntarily.
+func TestThreadSwitchesOfThisProcess(t *testing.T) {
+	self := map[int]time.Duration{os.Getpid(): 0}
+	before := System.ThreadSwitches(self)
+	for range 5 {
+		time.Sleep(time.Millisecond)
+	}
+	if got := SwitchesBetween(before, System.ThreadSwitches(self)); got.Voluntary < 5 {
+		t.Errorf("5 sleeps counted %+v voluntary switches, want at least 5", got)
+	}
+}

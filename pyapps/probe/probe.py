@@ -13,7 +13,8 @@ route records when the application is done with the request: "app-raised", or
 Only the standard library of Python 3.11, so that every server can load it.
 
 Routes (first segment of PATH_INFO):
-  "" or /environ   the environ, every value with its type (str values also as latin-1 bytes)
+  "" or /environ   the environ, every value with its type (str values also as latin-1 bytes);
+                   values of keys that look secret are hidden unless reveal=KEY,... names them
   /input           ops=read:N,read,readline,readline:N,readlines,readlines:H,iter,next:N,drain:N
                    on wsgi.input
   /errors          ops=write,writelines,flush,unicode on wsgi.errors
@@ -41,6 +42,10 @@ from urllib.parse import parse_qsl
 
 PROBE_DIR_KEY = "WSGISPEC_PROBE_DIR"
 TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}\Z")
+# Environ keys whose values the /environ dump hides: some servers copy their process environment
+# into environ, and the dump ends up in public CI artifacts. The harness uses the same pattern.
+SECRET_KEY = re.compile(r"TOKEN|SECRET|PASSWORD|PASSWD|KEY|AUTH|COOKIE", re.IGNORECASE)
+REDACTED = "[redacted]"
 
 
 class ProbeError(Exception):
@@ -142,6 +147,16 @@ def describe(value):
     return d
 
 
+def shown_environ(environ):
+    """environ described for the dump, secret-looking str values replaced by REDACTED except for
+    the keys the request names in reveal= (a case that checks such a key sends its own value)."""
+    reveal = set(filter(None, param(environ, "reveal").split(",")))
+    return {
+        key: describe(REDACTED if isinstance(value, str) and SECRET_KEY.search(key) and key not in reveal else value)
+        for key, value in environ.items()
+    }
+
+
 def environ_route(environ, start_response, called_by_keyword):
     return json_response(
         start_response,
@@ -151,7 +166,7 @@ def environ_route(environ, start_response, called_by_keyword):
             "pid": os.getpid(),
             "probe_dir": probe_dir(environ),
             "probe_dir_writable": bool(probe_dir(environ)) and os.access(probe_dir(environ), os.W_OK),
-            "environ": {key: describe(value) for key, value in environ.items()},
+            "environ": shown_environ(environ),
         },
     )
 
