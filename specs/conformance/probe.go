@@ -427,6 +427,9 @@ type environDump struct {
 	ProbeDir        *string            `json:"probe_dir"` // as the probe sees it
 	ProbeDirOK      bool               `json:"probe_dir_writable"`
 	Environ         map[string]pyValue `json:"environ"`
+	// OSEnviron holds the names in the server process's os.environ, which a server may copy
+	// into environ (PEP 3333: arbitrary operating-system "environment variables").
+	OSEnviron map[string]bool `json:"os_environ"`
 }
 
 // str returns a key's value as latin-1 bytes rendered to a Go string; ok is false when the key
