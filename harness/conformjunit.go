@@ -8,6 +8,11 @@ import (
 	"github.com/wsgispec/wsgispec/harness/junit"
 )
 
+// serverProperties are the JUnit properties naming the server a testsuite tested.
+func serverProperties(s ServerInfo) []junit.Property {
+	return []junit.Property{{Name: "server.name", Value: s.Name}, {Name: "server.version", Value: s.Version}, {Name: "server.command", Value: s.Command}}
+}
+
 // ConformJUnit renders conformance runs as JUnit: a testsuite per server and area, a testcase per
 // case (classname the area, name the ID and title). A failure or error carries the requirement,
 // expected, actual, transcript and reproduce line. An expected failure (--expect-failures) is
@@ -19,7 +24,7 @@ func ConformJUnit(runs []ConformRun, started time.Time, hostname string) junit.T
 	for _, run := range runs {
 		if run.Error != "" {
 			doc.Suites = append(doc.Suites, junit.Testsuite{
-				Name: run.Server.Name, Timestamp: stamp, Hostname: hostname,
+				Name: run.Server.Name, Timestamp: stamp, Hostname: hostname, Properties: serverProperties(run.Server),
 				Cases: []junit.Testcase{{
 					Classname: "setup", Name: "start " + run.Server.Name, Time: run.DurationS,
 					Error: &junit.Problem{Message: firstLine(run.Error), Type: "setup", Text: run.Error},
@@ -32,7 +37,7 @@ func ConformJUnit(runs []ConformRun, started time.Time, hostname string) junit.T
 		for _, c := range run.Cases {
 			s := byArea[c.Area]
 			if s == nil {
-				s = &junit.Testsuite{Name: run.Server.Name + "/" + c.Area, Timestamp: stamp, Hostname: hostname}
+				s = &junit.Testsuite{Name: run.Server.Name + "/" + c.Area, Timestamp: stamp, Hostname: hostname, Properties: serverProperties(run.Server)}
 				if len(order) == 0 && len(run.Warnings) > 0 {
 					s.SystemErr = strings.Join(run.Warnings, "\n")
 				}

@@ -19,7 +19,6 @@ import (
 	"github.com/wsgispec/wsgispec/specs/frameworks"
 )
 
-
 // EnvDB names the SQLite file a framework app uses; EnvFramework tells the contract suite which
 // framework /info must name.
 const (
@@ -375,7 +374,6 @@ func (r *serverRow) add(runs []MatrixRun) {
 		r.row.Finish("done: %d of %d pairs failed or could not be tested", r.failures, r.done)
 	}
 }
-
 
 // RunMatrix tests every framework on every server, Parallel at a time, each pair with a fresh
 // database, and returns the runs by server, then framework, in the order configured.

@@ -23,16 +23,24 @@ type Testsuites struct {
 
 // Testsuite groups test cases.
 type Testsuite struct {
-	Name      string     `xml:"name,attr"`
-	Tests     int        `xml:"tests,attr"`
-	Failures  int        `xml:"failures,attr"`
-	Errors    int        `xml:"errors,attr"`
-	Skipped   int        `xml:"skipped,attr"`
-	Time      float64    `xml:"time,attr"`
-	Timestamp string     `xml:"timestamp,attr,omitempty"` // ISO 8601, no zone suffix required
-	Hostname  string     `xml:"hostname,attr,omitempty"`
-	Cases     []Testcase `xml:"testcase"`
-	SystemErr string     `xml:"system-err,omitempty"`
+	Name      string  `xml:"name,attr"`
+	Tests     int     `xml:"tests,attr"`
+	Failures  int     `xml:"failures,attr"`
+	Errors    int     `xml:"errors,attr"`
+	Skipped   int     `xml:"skipped,attr"`
+	Time      float64 `xml:"time,attr"`
+	Timestamp string  `xml:"timestamp,attr,omitempty"` // ISO 8601, no zone suffix required
+	Hostname  string  `xml:"hostname,attr,omitempty"`
+	// Properties describe what was tested (the server's name, version and command).
+	Properties []Property `xml:"properties>property,omitempty"`
+	Cases      []Testcase `xml:"testcase"`
+	SystemErr  string     `xml:"system-err,omitempty"`
+}
+
+// Property is one name and value of a testsuite's properties.
+type Property struct {
+	Name  string `xml:"name,attr"`
+	Value string `xml:"value,attr"`
 }
 
 // Testcase is one test; at most one of Failure, Error and Skipped is set.

@@ -13,7 +13,7 @@ route records when the application is done with the request: "app-raised", or
 Every call of the application, token or not, also appends a "begin" line to
 <WSGISPEC_PROBE_DIR>/requests.jsonl and an "end" line once the application is done with the
 request: it raised, returned a result without close(), its result was closed, or the server
-dropped the result without closing it ("abandoned"). The harness waits after each case until
+dropped the result without closing it ("abandoned"), or iterating it ended (exhausted, or raised). The harness waits after each case until
 every request begun has ended, so that a case never inherits a server still busy with the last.
 
 Only the standard library of Python 3.11, so that every server can load it.
@@ -176,9 +176,18 @@ class Tracked:
         return self
 
     def __next__(self):
-        if self.iterator is None:
-            self.iterator = iter(self.result)
-        return next(self.iterator)
+        # Once iteration has ended (exhausted, or raised) the application runs nothing more for
+        # the request but close(): a server that never calls it is not busy with it.
+        try:
+            if self.iterator is None:
+                self.iterator = iter(self.result)
+            return next(self.iterator)
+        except StopIteration:
+            self.log.end("exhausted")
+            raise
+        except BaseException:
+            self.log.end("iteration-raised")
+            raise
 
     def close(self):
         try:
@@ -249,8 +258,13 @@ def input_op(stream, op):
         return list(stream)
     if name == "next":
         # next() on iter(wsgi.input), N times: iteration without reading to end of stream
-        lines = iter(stream)
-        return [next(lines) for _ in range(int(arg or 1))]
+        lines, got, want = iter(stream), [], int(arg or 1)
+        for _ in range(want):
+            try:
+                got.append(next(lines))
+            except StopIteration:
+                raise InputEnded("StopIteration after %d of %d lines (%r)" % (len(got), want, got)) from None
+        return got
     if name == "drain":
         # read(N) until it returns an empty bytestring: how an app reads a body of unknown length
         pieces, total = [], 0
@@ -264,12 +278,19 @@ def input_op(stream, op):
     raise ValueError("unknown input op %r" % op)
 
 
+class InputEnded(Exception):
+    """Iteration over wsgi.input ended before the body did; reported as the StopIteration it is."""
+
+
 def input_route(environ, start_response):
     stream = environ["wsgi.input"]
     results = []
     for op in filter(None, param(environ, "ops").split(",")):
         try:
             values = input_op(stream, op)
+        except InputEnded as exc:
+            results.append({"op": op, "error": str(exc)})
+            continue
         except Exception as exc:  # reported to the spec, which names the case
             results.append({"op": op, "error": error_text(exc)})
             continue
