@@ -118,7 +118,10 @@ func (cfg ConformConfig) run(ctx context.Context, t ConformTarget, row *progress
 	defer func() { run.DurationS = Seconds(time.Since(began)) }()
 	if row != nil {
 		row.Start()
-		defer func() { row.Finish("%s", run.outcome()) }()
+		defer func() {
+			row.Set(len(run.Cases), run.Summary.Fail+run.Summary.Error)
+			row.Finish("%s", run.outcome())
+		}()
 	}
 	run.Server = ServerInfo{Name: t.name(), Version: t.Version}
 	r := &conformRun{cfg: cfg, t: t, row: row, run: &run, results: map[string]CaseResult{}}

@@ -51,6 +51,7 @@ type Row struct {
 	failures int
 	note     string
 	finished bool
+	ended    time.Time // when it finished: its elapsed time stops there
 	// printed is when a plain board last printed the row, and changed whether it changed since.
 	printed time.Time
 	changed bool
@@ -99,7 +100,7 @@ func (r *Row) Set(done, failures int) {
 func (r *Row) Finish(format string, args ...any) {
 	r.b.mu.Lock()
 	defer r.b.mu.Unlock()
-	r.finished = true
+	r.finished, r.ended = true, time.Now()
 	r.note = fmt.Sprintf(format, args...)
 	r.changed = true
 	if !r.b.live {
@@ -177,6 +178,9 @@ func (r *Row) line(now time.Time) string {
 	fmt.Fprintf(&s, "%-18s %3d/%d %s", r.name, r.done, r.total, r.unit)
 	if r.failures > 0 {
 		fmt.Fprintf(&s, ", %d failed", r.failures)
+	}
+	if r.finished {
+		now = r.ended
 	}
 	if !r.started.IsZero() {
 		elapsed := now.Sub(r.started)
