@@ -17,6 +17,7 @@ import (
 
 	"github.com/wsgispec/wsgispec/harness"
 	"github.com/wsgispec/wsgispec/internal/procstat"
+	"github.com/wsgispec/wsgispec/internal/progress"
 )
 
 // Config is one bench invocation.
@@ -35,8 +36,9 @@ type Config struct {
 	Rate float64
 	// Results receives every measured request as gzip'ed vegeta JSON lines; nil keeps none.
 	Results io.Writer
-	// Progress receives a line per server × scenario × round; nil for none.
-	Progress func(line string)
+	// Progress shows one row per server (rounds done of all its scenarios' rounds); nil shows
+	// nothing.
+	Progress *progress.Board
 }
 
 // Defaults of a bench run, and of a --quick one.
@@ -121,26 +123,41 @@ func Execute(ctx context.Context, cfg Config) ([]Run, error) {
 		results = newResultsWriter(cfg.Results)
 	}
 	var runs []Run
-	total, done := cfg.Rounds*len(cfg.Scenarios)*len(cfg.Servers), 0
+	rows := map[string]*progress.Row{}
+	done := map[string]int{}
+	if cfg.Progress != nil {
+		for _, d := range cfg.Servers {
+			rows[d.Adapter.Name] = cfg.Progress.Add(d.Adapter.Name, cfg.Rounds*len(cfg.Scenarios), "rounds")
+			rows[d.Adapter.Name].Start()
+		}
+	}
 	for round := 1; round <= cfg.Rounds; round++ {
 		for _, sc := range cfg.Scenarios {
 			for _, d := range RoundOrder(cfg.Servers, round-1) {
 				if err := ctx.Err(); err != nil {
 					return nil, err
 				}
+				row := rows[d.Adapter.Name]
 				pair, err := measureServer(ctx, cfg, d, sc, round, results)
 				if err != nil {
+					if row != nil {
+						row.Finish("failed: %s", err)
+					}
 					return nil, errors.New(harness.RedactString(err.Error())) // it may quote the server's output
 				}
 				runs = append(runs, pair...)
-				done++
-				if cfg.Progress != nil {
+				done[d.Adapter.Name]++
+				if row != nil {
 					cl, op := pair[0], pair[1]
-					cfg.Progress(fmt.Sprintf("[%d/%d] round %d %s %s: %.0f req/s, %.0f cpu-µs/req; open %.0f req/s p99 %.1f ms",
-						done, total, round, sc.Name, d.Adapter.Name, cl.ThroughputRPS, cl.CPUUsPerReq, op.AchievedRate, op.LatencyMS.P99))
+					row.Set(done[d.Adapter.Name], 0)
+					row.Note("round %d %s: %.0f req/s, %.0f cpu-µs/req; open %.0f req/s p99 %.1f ms",
+						round, sc.Name, cl.ThroughputRPS, cl.CPUUsPerReq, op.AchievedRate, op.LatencyMS.P99)
 				}
 			}
 		}
+	}
+	for _, row := range rows {
+		row.Finish("done")
 	}
 	if results != nil {
 		if err := results.close(); err != nil {

@@ -42,6 +42,10 @@ type Adapter struct {
 	Detect func(ctx context.Context, env Env) (string, error)
 	// Command builds the command line. It may write files into l.WorkDir (configs, wrappers).
 	Command func(l Launch) (Command, error)
+	// ReadyPath and StartTimeout, when set, replace Options' for this server (a servers file's
+	// ready_path and start_timeout).
+	ReadyPath    string
+	StartTimeout time.Duration
 }
 
 // Env is what every adapter may depend on outside the app.
@@ -129,6 +133,17 @@ func Register(a *Adapter) {
 		}
 	}
 	registry = append(registry, a)
+}
+
+// AddServers registers the user's servers (a servers file's), refusing a name already taken.
+func AddServers(adapters []*Adapter) error {
+	for _, a := range adapters {
+		if _, taken := LookupAdapter(a.Name); taken || a.Name == "all" {
+			return fmt.Errorf("server name %q is taken by a built-in server; choose another", a.Name)
+		}
+		Register(a)
+	}
+	return nil
 }
 
 // Adapters returns the registered adapters for purpose p, in registration order.
@@ -237,6 +252,16 @@ type Options struct {
 	ReadyPath    string        // requested to see whether it answers; default "/"
 }
 
+// StartedCommand is the command line of a server that could not be started, when it got as far
+// as building one: results keep it beside the error.
+func StartedCommand(err error) string {
+	var se *StartError
+	if errors.As(err, &se) {
+		return se.Command
+	}
+	return ""
+}
+
 // Server is a started server: a Process plus where it listens and what it is.
 type Server struct {
 	*Process
@@ -249,10 +274,11 @@ type Server struct {
 // StartError is a server that could not be started: it exited, never answered, or its command
 // line could not be built. Output holds the end of what it printed, when it ran.
 type StartError struct {
-	Server string
-	Reason string
-	Ran    bool
-	Output string
+	Server  string
+	Command string // the command line as a shell would read it, once it was built
+	Reason  string
+	Ran     bool
+	Output  string
 }
 
 func (e *StartError) Error() string {
@@ -289,6 +315,12 @@ func Start(ctx context.Context, a *Adapter, app App, opts Options) (*Server, err
 	if opts.StopGrace <= 0 {
 		opts.StopGrace = DefaultStopGrace
 	}
+	if a.StartTimeout > 0 {
+		opts.StartTimeout = a.StartTimeout
+	}
+	if a.ReadyPath != "" {
+		opts.ReadyPath = a.ReadyPath
+	}
 	if opts.ReadyPath == "" {
 		opts.ReadyPath = "/"
 	}
@@ -324,16 +356,17 @@ func startOnce(ctx context.Context, a *Adapter, app App, opts Options) (*Server,
 		os.RemoveAll(work)
 		return nil, &StartError{Server: a.Name, Reason: "cannot build its command line: " + err.Error()}
 	}
+	command := quoteArgv(cmd.Argv)
 	p, err := spawn(ctx, cmd.Argv, cmd.Dir, processEnv(opts.PassEnv, app, cmd), opts.StopGrace)
 	if err != nil {
 		os.RemoveAll(work)
-		return nil, &StartError{Server: a.Name, Reason: "cannot run " + quoteArgv(cmd.Argv) + ": " + err.Error()}
+		return nil, &StartError{Server: a.Name, Command: command, Reason: "cannot run " + command + ": " + err.Error()}
 	}
 	p.cleanup = append(p.cleanup, func() { os.RemoveAll(work) })
 	s := &Server{Process: p, Adapter: a, Host: opts.Host, Port: port, URL: "http://" + l.Addr()}
 	if err := waitHTTP(ctx, s.URL+opts.ReadyPath, opts.StartTimeout, p); err != nil {
 		stopErr := p.Stop()
-		se := &StartError{Server: a.Name, Reason: err.Error(), Ran: true, Output: p.OutputTail(startOutputTail)}
+		se := &StartError{Server: a.Name, Command: command, Reason: err.Error(), Ran: true, Output: p.OutputTail(startOutputTail)}
 		if stopErr != nil {
 			se.Reason += " (and stopping it failed: " + stopErr.Error() + ")"
 		}

@@ -2,6 +2,7 @@ package harness
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -12,6 +13,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/onsi/ginkgo/v2/types"
+
+	"github.com/wsgispec/wsgispec/internal/progress"
 	"github.com/wsgispec/wsgispec/specs/catalog"
 )
 
@@ -25,10 +29,22 @@ const (
 // started (URL set; Adapter nil).
 type ConformTarget struct {
 	Adapter *Adapter
-	Version string // from Detect
+	Version string // from Detect, or given
 
 	URL      string // http://host:port[/mount]
 	ProbeDir string // the side-channel directory the user's server was given; may be ""
+	Name     string // for a URL: the name results carry (default: the URL)
+}
+
+// name is what the target's results and progress are called.
+func (t ConformTarget) name() string {
+	switch {
+	case t.Adapter != nil:
+		return t.Adapter.Name
+	case t.Name != "":
+		return t.Name
+	}
+	return t.URL
 }
 
 // ConformConfig is one `wsgispec conform` run.
@@ -40,23 +56,35 @@ type ConformConfig struct {
 	Suite        Suite
 	Parallel     int           // servers tested at once; at least 1
 	StartTimeout time.Duration // passed to Start
-	// Progress receives one line per server event (started, finished); nil discards them.
-	Progress func(string)
+	// Progress shows one row per server; nil shows nothing.
+	Progress *progress.Board
 }
+
+// EnvProgress names the file the conformance suite appends each case's outcome to.
+const EnvProgress = "WSGISPEC_PROGRESS"
+
+// maxRestarts bounds how often one run restarts a server that a case left busy: a server busy
+// after every case would otherwise take the whole idle wait per case.
+const maxRestarts = 10
 
 // RunConform tests every target, Parallel at a time, and returns one run per target in the
 // order given, redacted (Redact). A target that cannot be tested has Error set; the others go on.
 func RunConform(ctx context.Context, cfg ConformConfig) []ConformRun {
 	runs := make([]ConformRun, len(cfg.Targets))
 	sem := make(chan struct{}, max(cfg.Parallel, 1))
+	total := len(cfg.Cases.Select(catalog.All()))
 	var wg sync.WaitGroup
 	for i, t := range cfg.Targets {
+		var row *progress.Row
+		if cfg.Progress != nil {
+			row = cfg.Progress.Add(t.name(), total, "cases")
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			runs[i] = cfg.runGuarded(ctx, t)
+			runs[i] = cfg.runGuarded(ctx, t, row)
 		}()
 	}
 	wg.Wait()
@@ -71,69 +99,136 @@ func RunConform(ctx context.Context, cfg ConformConfig) []ConformRun {
 
 // runGuarded turns a panic into a failed run, after the run's deferred Stops have ended its
 // processes, so that one bug neither kills the other servers' runs nor leaves servers behind.
-func (cfg ConformConfig) runGuarded(ctx context.Context, t ConformTarget) (run ConformRun) {
+func (cfg ConformConfig) runGuarded(ctx context.Context, t ConformTarget, row *progress.Row) (run ConformRun) {
 	defer func() {
 		if r := recover(); r != nil {
 			run.Error = &RunError{Message: fmt.Sprintf("internal error while testing %s: %v", run.Server.Name, r), Output: string(debug.Stack())}
 		}
 	}()
-	return cfg.run(ctx, t)
+	return cfg.run(ctx, t, row)
 }
 
-func (cfg ConformConfig) progress(format string, args ...any) {
-	if cfg.Progress != nil {
-		cfg.Progress(fmt.Sprintf(format, args...))
-	}
+// conformRun is one server's run as it goes: the cases judged so far, across server restarts.
+type conformRun struct {
+	cfg      ConformConfig
+	t        ConformTarget
+	row      *progress.Row
+	probeDir string
+	run      *ConformRun
+	results  map[string]CaseResult
+	failures int
 }
 
-func (cfg ConformConfig) run(ctx context.Context, t ConformTarget) (run ConformRun) {
+func (cfg ConformConfig) run(ctx context.Context, t ConformTarget, row *progress.Row) (run ConformRun) {
 	began := time.Now()
 	defer func() { run.DurationS = Seconds(time.Since(began)) }()
-
-	var target SuiteTarget
-	if t.Adapter == nil {
-		run.Server = ServerInfo{Name: t.URL}
-		var err error
-		if target, err = externalTarget(ctx, t); err != nil {
-			run.Error = NewRunError(err)
-			return run
-		}
-	} else {
-		run.Server = ServerInfo{Name: t.Adapter.Name, Version: t.Version}
+	if row != nil {
+		row.Start()
+		defer func() {
+			row.Set(len(run.Cases), run.Summary.Fail+run.Summary.Error)
+			row.Finish("%s", run.outcome())
+		}()
+	}
+	run.Server = ServerInfo{Name: t.name(), Version: t.Version}
+	r := &conformRun{cfg: cfg, t: t, row: row, run: &run, results: map[string]CaseResult{}}
+	if t.Adapter != nil {
 		probeDir, err := newProbeDir()
 		if err != nil {
 			run.Error = NewRunError(err)
 			return run
 		}
 		defer os.RemoveAll(probeDir)
-		app := App{
-			Dir: filepath.Join(cfg.PyApps, "probe"), Module: ProbeModule, Callable: ProbeCallable,
-			Env: map[string]string{EnvProbeDir: probeDir},
-		}
-		srv, err := Start(ctx, t.Adapter, app, Options{Env: cfg.Env, StartTimeout: cfg.StartTimeout})
+		r.probeDir = probeDir
+	}
+	cases := cfg.Cases.Select(catalog.All())
+	remaining := cases
+	for attempt := 0; len(remaining) > 0; attempt++ {
+		next, err := r.runCases(ctx, remaining, attempt)
 		if err != nil {
-			run.Error = NewRunError(err)
-			return run
+			if attempt == 0 {
+				run.Error = NewRunError(err)
+				return run
+			}
+			for _, c := range next {
+				r.results[c.ID] = CaseResult{Case: c, Status: Error, Message: "not run: restarting the server failed: " + firstLine(err.Error())}
+			}
+			run.Warnings = append(run.Warnings, "restarting the server failed: "+err.Error())
+			break
+		}
+		if len(next) > 0 && attempt == maxRestarts {
+			for _, c := range next {
+				r.results[c.ID] = CaseResult{Case: c, Status: Error, Message: fmt.Sprintf("not run: cases left the server busy %d times; wsgispec stopped restarting it", maxRestarts+1)}
+			}
+			break
+		}
+		remaining = next
+	}
+	for _, c := range cases {
+		res := r.results[c.ID]
+		run.Cases = append(run.Cases, res)
+		run.Summary.Add(res.Status)
+	}
+	return run
+}
+
+// outcome is the run's one-line summary for progress.
+func (run ConformRun) outcome() string {
+	if run.Error != nil {
+		return "could not be tested: " + firstLine(run.Error.Message)
+	}
+	s := run.Summary
+	return fmt.Sprintf("done: %d pass, %d fail, %d skip, %d error", s.Pass, s.Fail, s.Skip, s.Error)
+}
+
+// runCases starts the server (a fresh one on every attempt), runs the cases against it and
+// records their results. It returns the cases still to run: those after a case that left the
+// server busy. An error means the server could not be started or reached.
+func (r *conformRun) runCases(ctx context.Context, cases []catalog.Case, attempt int) (remaining []catalog.Case, err error) {
+	var target SuiteTarget
+	if r.t.Adapter == nil {
+		if target, err = externalTarget(ctx, r.t); err != nil {
+			return cases, err
+		}
+	} else {
+		app := App{
+			Dir: filepath.Join(r.cfg.PyApps, "probe"), Module: ProbeModule, Callable: ProbeCallable,
+			Env: map[string]string{EnvProbeDir: r.probeDir},
+		}
+		r.note("starting the server")
+		srv, err := Start(ctx, r.t.Adapter, app, Options{Env: r.cfg.Env, StartTimeout: r.cfg.StartTimeout})
+		if err != nil {
+			if cmd := StartedCommand(err); cmd != "" {
+				r.run.Server.Command = cmd
+			}
+			return cases, err
 		}
 		defer srv.Stop()
-		run.Server.Command = quoteArgv(srv.Argv)
-		cfg.progress("%s: started on %s in %.1fs", t.Adapter.Name, srv.URL, time.Since(began).Seconds())
-		target = SuiteTarget{URL: srv.URL, ProbeDir: probeDir}
+		r.run.Server.Command = quoteArgv(srv.Argv)
+		r.note("started on %s", srv.URL)
+		target = SuiteTarget{URL: srv.URL, ProbeDir: r.probeDir}
 		defer func() {
-			if status := srv.ExitStatus(); status != "" && run.Error == nil {
-				run.Warnings = append(run.Warnings, fmt.Sprintf("the server exited during the run (%s); its output ends:\n%s",
+			if status := srv.ExitStatus(); status != "" {
+				r.run.Warnings = append(r.run.Warnings, fmt.Sprintf("the server exited during the run (%s); its output ends:\n%s",
 					status, indent(srv.OutputTail(suiteOutputTail), "    ")))
 			}
 		}()
 	}
-	target.Server = run.Server.Name
+	target.Server = r.run.Server.Name
 
-	cases := cfg.Cases.Select(catalog.All())
-	reports, err := cfg.Suite.Run(ctx, target, cfg.Cases.LabelFilter())
+	progressDir, err := os.MkdirTemp("", "wsgispec-progress-")
+	if err != nil {
+		return cases, err
+	}
+	defer os.RemoveAll(progressDir)
+	progressFile := filepath.Join(progressDir, "cases")
+	target.Env = map[string]string{EnvProgress: progressFile}
+	stopWatch := r.watchProgress(progressFile)
+	reports, err := r.cfg.Suite.Run(ctx, target, exactCases(cases).LabelFilter())
+	stopWatch()
 	if err != nil {
 		if ctx.Err() != nil {
-			run.Error = &RunError{Message: "interrupted"}
-			return run
+			r.run.Error = &RunError{Message: "interrupted"}
+			return nil, nil
 		}
 		// The suite ran (or hung) against this server: its cases are errors, not a setup failure.
 		var se *SuiteError
@@ -141,22 +236,139 @@ func (cfg ConformConfig) run(ctx context.Context, t ConformTarget) (run ConformR
 			se = &SuiteError{Reason: err.Error()}
 		}
 		for _, c := range cases {
-			run.Cases = append(run.Cases, CaseResult{Case: c, Status: Error, Message: "not run: " + se.Reason})
+			r.results[c.ID] = CaseResult{Case: c, Status: Error, Message: "not run: " + se.Reason}
 		}
 		if out := strings.TrimSpace(se.Output); out != "" {
-			run.Warnings = append(run.Warnings, se.Reason+"; its output ends:\n"+indent(out, "    "))
+			r.run.Warnings = append(r.run.Warnings, se.Reason+"; its output ends:\n"+indent(out, "    "))
 		}
-	} else {
-		var warnings []string
-		run.Cases, warnings = JoinReport(reports, cases)
-		run.Warnings = append(run.Warnings, warnings...)
+		return nil, nil
 	}
-	for _, c := range run.Cases {
-		run.Summary.Add(c.Status)
+	results, warnings := JoinReport(reports, cases)
+	r.run.Warnings = append(r.run.Warnings, warnings...)
+	busyID, b, busy := busyCase(reports)
+	ran := ranCases(reports)
+	for _, res := range results {
+		switch {
+		case busy && res.ID == busyID:
+			res.Status, res.Message = busyResult(b)
+		case busy && !ran[res.ID]:
+			remaining = append(remaining, res.Case)
+			continue
+		}
+		r.results[res.ID] = res
+		if res.Status == Fail || res.Status == Error {
+			r.failures++
+		}
 	}
-	cfg.progress("%s: %d pass, %d fail, %d skip, %d error in %.1fs", run.Server.Name,
-		run.Summary.Pass, run.Summary.Fail, run.Summary.Skip, run.Summary.Error, time.Since(began).Seconds())
-	return run
+	if busy && len(remaining) > 0 {
+		how := "restarting it for the remaining cases"
+		if r.t.Adapter == nil {
+			how = "wsgispec did not start it and cannot restart it: the remaining cases run against it as it is, and may be affected"
+		}
+		r.run.Warnings = append(r.run.Warnings, fmt.Sprintf("%s; %s", b.Message, how))
+		r.note("%s%s: restarting", catalog.BusyPrefix, busyID)
+	}
+	return remaining, nil
+}
+
+func (r *conformRun) note(format string, args ...any) {
+	if r.row != nil {
+		r.row.Note(format, args...)
+	}
+}
+
+// watchProgress follows the suite's progress file until the returned stop is called, showing
+// the cases done so far (earlier attempts' included) on the run's row.
+func (r *conformRun) watchProgress(path string) (stop func()) {
+	if r.row == nil {
+		return func() {}
+	}
+	done, exited := make(chan struct{}), make(chan struct{})
+	base, baseFailures := len(r.results), r.failures
+	go func() {
+		defer close(exited)
+		t := time.NewTicker(250 * time.Millisecond)
+		defer t.Stop()
+		for {
+			n, failed := readProgress(path)
+			r.row.Set(base+n, baseFailures+failed)
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() { close(done); <-exited }
+}
+
+// readProgress counts the cases the suite reported done in its progress file, and how many of
+// them failed (any state but passed or skipped).
+func readProgress(path string) (done, failed int) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0, 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		_, state, ok := strings.Cut(line, " ")
+		if !ok {
+			continue
+		}
+		done++
+		if state != "passed" && state != "skipped" && state != "pending" {
+			failed++
+		}
+	}
+	return done, failed
+}
+
+// exactCases selects exactly these cases.
+func exactCases(cases []catalog.Case) CaseSelector {
+	if len(cases) == len(catalog.All()) {
+		return CaseSelector{}
+	}
+	ids := make([]string, len(cases))
+	for i, c := range cases {
+		ids[i] = c.ID
+	}
+	sel, err := ParseCaseSelector(strings.Join(ids, ","))
+	if err != nil {
+		panic("harness: a catalog case ID is not a valid --cases pattern: " + err.Error())
+	}
+	return sel
+}
+
+// busyCase finds the case after which the suite found the server busy (catalog.Busy).
+func busyCase(reports []types.Report) (id string, b catalog.Busy, ok bool) {
+	eachSpec(reports, func(s types.SpecReport) {
+		for _, e := range s.ReportEntries {
+			if e.Name == catalog.BusyEntry && json.Unmarshal([]byte(e.Value.AsJSON), &b) == nil {
+				id, ok = specCaseID(s), true
+			}
+		}
+	})
+	return id, b, ok
+}
+
+// busyResult is the verdict of a case that left the server busy: its own failure stays a
+// failure, with the busy server noted; otherwise the case is an error.
+func busyResult(b catalog.Busy) (Status, string) {
+	if b.State == types.SpecStateFailed.String() {
+		return Fail, b.Failure + "\n" + b.Message
+	}
+	return Error, b.Message
+}
+
+// ranCases is the set of cases whose spec ran; the others were skipped without a word, which
+// Ginkgo does to specs a label filter leaves out and to every spec after an aborting one.
+func ranCases(reports []types.Report) map[string]bool {
+	ran := map[string]bool{}
+	eachSpec(reports, func(s types.SpecReport) {
+		if !s.State.Is(types.SpecStateSkipped) || s.Failure.Message != "" {
+			ran[specCaseID(s)] = true
+		}
+	})
+	return ran
 }
 
 // newProbeDir makes the probe's side-channel directory, writable by whatever user the server

@@ -15,6 +15,7 @@ import (
 
 	"github.com/onsi/ginkgo/v2/types"
 
+	"github.com/wsgispec/wsgispec/internal/progress"
 	"github.com/wsgispec/wsgispec/specs/frameworks"
 )
 
@@ -292,10 +293,24 @@ func MatrixExit(runs []MatrixRun) int {
 // serverOutputTail is how much of the server's output a failing run keeps.
 const serverOutputTail = 4000
 
-// MatrixServer is a server of the matrix: an installed adapter and its version.
+// MatrixServer is a server of the matrix: an installed adapter and its version, or a server
+// the user started with the framework app in it (URL set, Adapter nil).
 type MatrixServer struct {
 	Adapter *Adapter
 	Version string
+	URL     string // http://host:port[/mount]
+	Name    string // for a URL: the name results carry (default: the URL)
+}
+
+// name is what the server's results and progress are called.
+func (s MatrixServer) name() string {
+	switch {
+	case s.Adapter != nil:
+		return s.Adapter.Name
+	case s.Name != "":
+		return s.Name
+	}
+	return s.URL
 }
 
 // MatrixConfig is one `wsgispec matrix` run.
@@ -307,8 +322,8 @@ type MatrixConfig struct {
 	Suite        Suite  // the contract suite
 	Parallel     int    // pairs (or gateway-multi servers) tested at once; at least 1
 	StartTimeout time.Duration
-	// Progress receives one line per event (started, finished); nil discards them.
-	Progress func(string)
+	// Progress shows one row per server (pairs done); nil shows nothing.
+	Progress *progress.Board
 }
 
 // matrixJob is what runs in one slot: one server with one framework, or gateway-multi with all
@@ -317,6 +332,45 @@ type matrixJob struct {
 	server     MatrixServer
 	frameworks []FrameworkInfo
 	first      int
+	row        *serverRow
+}
+
+// serverRow counts one server's pairs done for its progress row.
+type serverRow struct {
+	row            *progress.Row
+	mu             sync.Mutex
+	done, failures int
+}
+
+func (r *serverRow) start() {
+	if r != nil {
+		r.row.Start()
+	}
+}
+
+func (r *serverRow) note(format string, args ...any) {
+	if r != nil {
+		r.row.Note(format, args...)
+	}
+}
+
+// add counts runs done; the row finishes when every pair is.
+func (r *serverRow) add(runs []MatrixRun) {
+	if r == nil {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, run := range runs {
+		r.done++
+		if run.Error != nil || run.Failed() {
+			r.failures++
+		}
+	}
+	r.row.Set(r.done, r.failures)
+	if r.done == r.row.Total() {
+		r.row.Finish("done: %d of %d pairs failed or could not be tested", r.failures, r.done)
+	}
 }
 
 // RunMatrix tests every framework on every server, Parallel at a time, each pair with a fresh
@@ -325,13 +379,17 @@ func RunMatrix(ctx context.Context, cfg MatrixConfig) []MatrixRun {
 	var jobs []matrixJob
 	n := 0
 	for _, s := range cfg.Servers {
+		var row *serverRow
+		if cfg.Progress != nil {
+			row = &serverRow{row: cfg.Progress.Add(s.name(), len(cfg.Frameworks), "pairs")}
+		}
 		if s.Adapter == gatewayMulti {
-			jobs = append(jobs, matrixJob{server: s, frameworks: cfg.Frameworks, first: n})
+			jobs = append(jobs, matrixJob{server: s, frameworks: cfg.Frameworks, first: n, row: row})
 			n += len(cfg.Frameworks)
 			continue
 		}
 		for _, f := range cfg.Frameworks {
-			jobs = append(jobs, matrixJob{server: s, frameworks: []FrameworkInfo{f}, first: n})
+			jobs = append(jobs, matrixJob{server: s, frameworks: []FrameworkInfo{f}, first: n, row: row})
 			n++
 		}
 	}
@@ -348,7 +406,9 @@ func RunMatrix(ctx context.Context, cfg MatrixConfig) []MatrixRun {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			copy(runs[j.first:], cfg.runGuarded(ctx, j))
+			got := cfg.runGuarded(ctx, j)
+			copy(runs[j.first:], got)
+			j.row.add(got)
 		}()
 	}
 	wg.Wait()
@@ -361,16 +421,10 @@ func RunMatrix(ctx context.Context, cfg MatrixConfig) []MatrixRun {
 func (cfg MatrixConfig) runGuarded(ctx context.Context, j matrixJob) (runs []MatrixRun) {
 	defer func() {
 		if r := recover(); r != nil {
-			runs = cfg.setupError(j, &RunError{Message: fmt.Sprintf("internal error while testing %s: %v", j.server.Adapter.Name, r), Output: string(debug.Stack())})
+			runs = cfg.setupError(j, &RunError{Message: fmt.Sprintf("internal error while testing %s: %v", j.server.name(), r), Output: string(debug.Stack())})
 		}
 	}()
 	return cfg.run(ctx, j)
-}
-
-func (cfg MatrixConfig) progress(format string, args ...any) {
-	if cfg.Progress != nil {
-		cfg.Progress(fmt.Sprintf(format, args...))
-	}
 }
 
 // setupError is the job's runs, none tested, for reason.
@@ -384,7 +438,7 @@ func (cfg MatrixConfig) setupError(j matrixJob, reason *RunError) []MatrixRun {
 }
 
 func (cfg MatrixConfig) newRun(j matrixJob, f FrameworkInfo) MatrixRun {
-	r := MatrixRun{Server: ServerInfo{Name: j.server.Adapter.Name, Version: j.server.Version}, Framework: f, Steps: []StepResult{}}
+	r := MatrixRun{Server: ServerInfo{Name: j.server.name(), Version: j.server.Version}, Framework: f, Steps: []StepResult{}}
 	if j.server.Adapter == gatewayMulti {
 		r.Mount = "/" + f.Name
 	}
@@ -392,6 +446,10 @@ func (cfg MatrixConfig) newRun(j matrixJob, f FrameworkInfo) MatrixRun {
 }
 
 func (cfg MatrixConfig) run(ctx context.Context, j matrixJob) []MatrixRun {
+	j.row.start()
+	if j.server.Adapter == nil {
+		return cfg.runExternal(ctx, j)
+	}
 	began := time.Now()
 	name := j.server.Adapter.Name
 	label := name
@@ -422,15 +480,20 @@ func (cfg MatrixConfig) run(ctx context.Context, j matrixJob) []MatrixRun {
 	}
 	srv, err := Start(ctx, adapter, app, Options{Env: cfg.Env, StartTimeout: cfg.StartTimeout})
 	if err != nil {
-		return cfg.setupError(j, NewRunError(err))
+		runs := cfg.setupError(j, NewRunError(err))
+		for i := range runs {
+			runs[i].Server.Command = StartedCommand(err)
+		}
+		return runs
 	}
 	defer srv.Stop()
 	command := quoteArgv(srv.Argv)
-	cfg.progress("%s: started on %s in %.1fs", label, srv.URL, time.Since(began).Seconds())
+	j.row.note("%s: started on %s in %.1fs", label, srv.URL, time.Since(began).Seconds())
 
 	runs := make([]MatrixRun, len(j.frameworks))
 	for i, f := range j.frameworks {
-		runs[i] = cfg.runSuite(ctx, j, f, srv)
+		run := cfg.newRun(j, f)
+		runs[i] = cfg.runSuite(ctx, run, srv.URL, srv.OutputTail)
 		runs[i].Server.Command = command
 	}
 	if status := srv.ExitStatus(); status != "" {
@@ -438,6 +501,25 @@ func (cfg MatrixConfig) run(ctx context.Context, j matrixJob) []MatrixRun {
 		for i := range runs {
 			runs[i].Warnings = append(runs[i].Warnings, warning)
 		}
+	}
+	return runs
+}
+
+// runExternal runs the contract suite against a server the user started with the framework
+// app in it (--url): its database is the user's, and its output is not wsgispec's to show.
+func (cfg MatrixConfig) runExternal(ctx context.Context, j matrixJob) []MatrixRun {
+	base, mount, err := ParseTargetURL(j.server.URL)
+	if err != nil {
+		return cfg.setupError(j, NewRunError(err))
+	}
+	if err := waitHTTP(ctx, base+mount+"/interop", 5*time.Second, nil); err != nil {
+		return cfg.setupError(j, &RunError{Message: fmt.Sprintf("nothing answers at %s: %v", j.server.URL, err)})
+	}
+	runs := make([]MatrixRun, len(j.frameworks))
+	for i, f := range j.frameworks {
+		run := cfg.newRun(j, f)
+		run.Mount = mount
+		runs[i] = cfg.runSuite(ctx, run, base, nil)
 	}
 	return runs
 }
@@ -456,14 +538,15 @@ func shareDir(dir string) error {
 	return os.Chmod(dir, 0o777)
 }
 
-// runSuite runs the contract suite against framework f served by srv.
-func (cfg MatrixConfig) runSuite(ctx context.Context, j matrixJob, f FrameworkInfo, srv *Server) (run MatrixRun) {
+// runSuite runs the contract suite for run's framework against the server at base (run.Mount
+// below it); output, when known, gives the end of the server's output for a failing run.
+func (cfg MatrixConfig) runSuite(ctx context.Context, run MatrixRun, base string, output func(int) string) MatrixRun {
 	began := time.Now()
-	run = cfg.newRun(j, f)
+	f := run.Framework
 	defer func() { run.DurationS = Seconds(time.Since(began)) }()
 	// WSGISPEC_FRAMEWORK makes the info step check that /info names this framework (at
 	// gateway-multi's mounts this proves each mount serves its own app).
-	reports, err := cfg.Suite.Run(ctx, SuiteTarget{URL: srv.URL, ScriptName: run.Mount, Server: run.Server.Name,
+	reports, err := cfg.Suite.Run(ctx, SuiteTarget{URL: base, ScriptName: run.Mount, Server: run.Server.Name,
 		Env: map[string]string{EnvFramework: f.Name}}, "")
 	if err != nil {
 		if ctx.Err() != nil {
@@ -492,12 +575,10 @@ func (cfg MatrixConfig) runSuite(ctx context.Context, j matrixJob, f FrameworkIn
 	for _, s := range run.Steps {
 		run.Summary.Add(s.Status)
 	}
-	if run.Failed() {
+	if run.Failed() && output != nil {
 		// A step sees a 500; the server's output has the app's traceback.
-		run.ServerOutput = srv.OutputTail(serverOutputTail)
+		run.ServerOutput = output(serverOutputTail)
 	}
-	cfg.progress("%s on %s: %d pass, %d fail, %d skip, %d error in %.1fs", f.Name, run.Server.Name,
-		run.Summary.Pass, run.Summary.Fail, run.Summary.Skip, run.Summary.Error, time.Since(began).Seconds())
 	return run
 }
 

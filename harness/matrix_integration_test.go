@@ -118,7 +118,7 @@ func TestMatrixSetupErrors(t *testing.T) {
 	}{
 		{[]string{"matrix", "--server", "nosuch"}, `unknown server "nosuch"`},
 		{[]string{"matrix", "--server", "gunicorn", "--framework", "bottle"}, `unknown framework "bottle"`},
-		{[]string{"matrix", "--framework", "flask"}, "--server NAMES|all is required"},
+		{[]string{"matrix", "--framework", "flask"}, "name exactly one of --server NAMES|all"},
 		{[]string{"matrix", "--server", "gunicorn", "--python", "/no/such/python"}, "framework flask is not installed"},
 		{[]string{"matrix", "--server", "gunicorn", "--parallel", "0"}, "--parallel must be at least 1"},
 		{[]string{"matrix", "--no-such-flag"}, "flag provided but not defined"},

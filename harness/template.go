@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
 	"strconv"
 	"strings"
+	"time"
 )
-
-// CustomServerName is the name results carry for a server started from a --server-cmd template.
-const CustomServerName = "custom"
 
 // Placeholders a --server-cmd template may use, and what each expands to.
 var placeholders = map[string]func(Launch) string{
@@ -81,19 +83,100 @@ func (t *CommandTemplate) Expand(l Launch) []string {
 	return argv
 }
 
-// Adapter wraps the template as an adapter named CustomServerName, run from the app directory.
-func (t *CommandTemplate) Adapter() *Adapter {
+// DefaultName is the name a --server-cmd run carries without --name: what the command runs,
+// as a user would call it ("mywsgi" for `mywsgi --bind …`, the module for `python -m mod`, the
+// script's stem for `python serve.py`), or "custom" when the template does not say.
+func (t *CommandTemplate) DefaultName() string {
+	// word is word i when it is plain text; python reports whether it is {python}.
+	word := func(i int) (text string, python bool) {
+		if i >= len(t.words) || len(t.words[i]) != 1 {
+			return "", false
+		}
+		seg := t.words[i][0]
+		return seg.text, seg.name == "python"
+	}
+	name, isPython := word(0)
+	isPython = isPython || pythonName.MatchString(filepath.Base(name))
+	switch next, _ := word(1); {
+	case isPython && next == "-m":
+		name, _ = word(2)
+	case isPython:
+		name = strings.TrimSuffix(filepath.Base(next), ".py")
+	default:
+		name = filepath.Base(name)
+	}
+	name = strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("_.+-", r) {
+			return r
+		}
+		return -1
+	}, name)
+	if !ServerName.MatchString(name) || name == "all" {
+		return "custom"
+	}
+	return name
+}
+
+var pythonName = regexp.MustCompile(`^python[0-9.]*$`)
+
+// ServerName is what a server's name may look like: it goes into file names, report columns
+// and --server lists.
+var ServerName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$`)
+
+// CustomServer is a server the user describes: a --server-cmd with its flags, or a table of a
+// servers file. Everything else about it is measured, as for a built-in one.
+type CustomServer struct {
+	Name     string
+	Template *CommandTemplate
+	// Version is the server's version as given; else VersionCmd's first line of output; else
+	// unknown ("").
+	Version    string
+	VersionCmd string // a command line, split like Template (no placeholders)
+	Env        map[string]string
+	// Dir is the working directory; "" runs the server in the app's directory.
+	Dir          string
+	ReadyPath    string
+	StartTimeout time.Duration
+}
+
+// Adapter is the server as an adapter for every command.
+func (s CustomServer) Adapter() *Adapter {
+	env := make([]string, 0, len(s.Env))
+	for k, v := range s.Env {
+		env = append(env, k+"="+v)
+	}
+	sort.Strings(env)
 	return &Adapter{
-		Name:     CustomServerName,
-		Runs:     t.Source,
+		Name:     s.Name,
+		Runs:     s.Template.Source,
 		Purposes: ForAll,
 		// A template names its own interpreter, or uses {python}.
-		UsesPython: strings.Contains(t.Source, "{python}"),
-		Detect:     func(context.Context, Env) (string, error) { return "", nil },
+		UsesPython:   strings.Contains(s.Template.Source, "{python}"),
+		ReadyPath:    s.ReadyPath,
+		StartTimeout: s.StartTimeout,
+		Detect:       s.detect,
 		Command: func(l Launch) (Command, error) {
-			return Command{Argv: t.Expand(l), Dir: l.App.Dir}, nil
+			dir := s.Dir
+			if dir == "" {
+				dir = l.App.Dir
+			}
+			return Command{Argv: s.Template.Expand(l), Dir: dir, Env: env}, nil
 		},
 	}
+}
+
+// detect is the version given, or the version command's first line; it fails when the
+// command's program cannot be found.
+func (s CustomServer) detect(ctx context.Context, env Env) (string, error) {
+	if w := s.Template.words[0]; len(w) == 1 && w[0].name == "" {
+		if _, err := exec.LookPath(w[0].text); err != nil {
+			return "", fmt.Errorf("its command %q cannot be run: %v", w[0].text, err)
+		}
+	}
+	if s.Version != "" || s.VersionCmd == "" {
+		return s.Version, nil
+	}
+	return RunVersionCommand(ctx, s.VersionCmd)
 }
 
 // splitWords splits like a POSIX shell without expansions: blanks separate words; '…' is
@@ -187,4 +270,24 @@ func parsePlaceholders(w string) ([]segment, error) {
 		segs = append(segs, segment{text: lit.String()})
 	}
 	return segs, nil
+}
+
+// RunVersionCommand runs a --version-cmd (split like a template, no placeholders) and returns
+// the first line of its output.
+func RunVersionCommand(ctx context.Context, command string) (string, error) {
+	argv, err := splitWords(command)
+	if err == nil && len(argv) == 0 {
+		err = errors.New("it is empty")
+	}
+	if err != nil {
+		return "", fmt.Errorf("version command %q: %v", command, err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, detectTimeout)
+	defer cancel()
+	out, err := runQuiet(ctx, argv[0], argv[1:]...)
+	if err != nil {
+		return "", fmt.Errorf("version command %q failed: %v", command, err)
+	}
+	first, _, _ := strings.Cut(out, "\n")
+	return strings.TrimSpace(first), nil
 }

@@ -20,8 +20,8 @@ func init() {
 	register("bench", "load benchmarks of WSGI servers with vegeta (exit 0, 2 setup error)", runBench)
 }
 
-const benchUsage = `usage: wsgispec bench --server NAMES --scenario NAMES [flags]
-       wsgispec bench --server NAMES --app-dir D --app mod:callable --path P [flags]
+const benchUsage = `usage: wsgispec bench (--server NAMES | --server-cmd 'TEMPLATE' | --servers FILE) --scenario NAMES [flags]
+       wsgispec bench (--server NAMES | --server-cmd 'TEMPLATE' | --servers FILE) --app-dir D --app mod:callable --path P [flags]
 
 Measures each server on each scenario: per round a fresh server, a discarded warm-up, a closed
 model (fixed concurrency: throughput) and an open model (fixed rate: latency), with the server's
@@ -39,7 +39,7 @@ func runBench(args []string) int {
 		fmt.Fprintf(fs.Output(), benchUsage, strings.Join(bench.ScenarioNames(), ", "))
 		fs.PrintDefaults()
 	}
-	servers := fs.String("server", "", "`servers` to measure, comma-separated, or all (the reference is always added)")
+	sf := addServerFlags(fs, false, "")
 	scenarioList := fs.String("scenario", "hello", "`scenarios` to run, comma-separated")
 	rounds := fs.Int("rounds", bench.DefaultRounds, "`rounds` per server and scenario")
 	duration := fs.Duration("duration", bench.DefaultDuration, "length of each measured window (closed, then open)")
@@ -76,8 +76,6 @@ func runBench(args []string) int {
 	switch {
 	case fs.NArg() > 0:
 		return fail("unexpected argument %q (flags only; see --help)", fs.Arg(0))
-	case *servers == "":
-		return fail("--server is required (wsgispec servers lists them)")
 	case *rounds < 1:
 		return fail("--rounds must be at least 1")
 	case *duration <= 0 || *warmUp < 0:
@@ -111,22 +109,17 @@ func runBench(args []string) int {
 	defer stop()
 	started := time.Now()
 	env := envf.env()
-	use, missing, err := harness.ResolveServers(ctx, bench.WithReference(*servers), harness.ForBench, env)
+	servers, err := sf.resolve(ctx, "bench", harness.ForBench, env, bench.WithReference)
 	if err != nil {
 		return fail("%v", err)
-	}
-	for _, d := range missing {
-		fmt.Fprintf(os.Stderr, "wsgispec bench: skipping %s: not installed: %s\n", d.Adapter.Name, d.Reason)
 	}
 	dir, err := pyapps.Dir()
 	if err != nil {
 		return fail("cannot find the bench apps: %v", err)
 	}
-	cfg := bench.Config{Env: env, Servers: use, Scenarios: scenarios, PyApps: dir, Rounds: *rounds,
+	cfg := bench.Config{Env: env, Servers: servers.use, Scenarios: scenarios, PyApps: dir, Rounds: *rounds,
 		WarmUp: *warmUp, Duration: *duration, Concurrency: *concurrency, Rate: *rate}
-	if isTerminal(os.Stderr) {
-		cfg.Progress = func(line string) { fmt.Fprintln(os.Stderr, line) }
-	}
+	cfg.Progress = newBoard()
 	var resultsPath string
 	if *jsonOut != "" && *jsonOut != "-" { // on stdout there is no "beside it" for the raw results
 		resultsPath = strings.TrimSuffix(*jsonOut, ".json") + ".results.jsonl.gz"
@@ -139,6 +132,7 @@ func runBench(args []string) int {
 	}
 
 	runs, err := bench.Execute(ctx, cfg)
+	cfg.Progress.Close()
 	if ctx.Err() != nil {
 		fmt.Fprintln(os.Stderr, "wsgispec bench: interrupted; every server it started has been stopped")
 		return exitInterrupted

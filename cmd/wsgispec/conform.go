@@ -25,7 +25,7 @@ func init() {
 // exitInterrupted is the shell's convention for a command stopped by Ctrl-C (128 + SIGINT).
 const exitInterrupted = 130
 
-const conformUsage = `usage: wsgispec conform (--server NAMES|all | --server-cmd 'TEMPLATE' | --url URL [--probe-dir D]) [flags]
+const conformUsage = `usage: wsgispec conform (--server NAMES|all | --server-cmd 'TEMPLATE' | --url URL [--probe-dir D] | --servers FILE) [flags]
        wsgispec conform --list [--cases GLOB] [--json [F]]
 
 Runs the PEP 3333 conformance suite against WSGI servers started on the probe app (side by side)
@@ -35,6 +35,7 @@ case); 1: one did and is not in --expect-failures; 2: a server could not be test
 --server-cmd placeholders: {host} {port} {app_dir} {module} {callable} {app} (= module:callable)
 {python}; {{ and }} are literal braces. Words split like a POSIX shell (quotes, backslashes); no
 pipes or variables. The server runs in the app directory; it must listen on {host}:{port}.
+--servers FILE declares servers by name in TOML (docs/servers.md) for --server like built-ins.
 
 flags:
 `
@@ -45,9 +46,7 @@ func runConform(args []string) int {
 		fmt.Fprint(fs.Output(), conformUsage)
 		fs.PrintDefaults()
 	}
-	servers := fs.String("server", "", "built-in `servers` to test, comma-separated, or all (wsgispec servers lists them)")
-	serverCmd := fs.String("server-cmd", "", "command `template` starting any other server")
-	targetURL := fs.String("url", "", "test the server already running at `URL` (http://host:port[/mount]) with the probe app loaded")
+	sf := addServerFlags(fs, true, "test the server already running at `URL` (http://host:port[/mount]) with the probe app loaded")
 	probeDir := fs.String("probe-dir", "", "with --url: the `directory` the server's probe was given as WSGISPEC_PROBE_DIR (without it, cases that need it skip)")
 	envf := addEnvFlags(fs, "Python `interpreter` for Python servers")
 	jsonOut := fs.String("json", "", "write results as JSON to `file` (- or no value: stdout; the summary then goes to stderr)")
@@ -84,16 +83,8 @@ func runConform(args []string) int {
 		harness.WriteCatalog(os.Stdout, cases)
 		return 0
 	}
-	chosen := 0
-	for _, s := range []string{*servers, *serverCmd, *targetURL} {
-		if s != "" {
-			chosen++
-		}
-	}
 	switch {
-	case chosen != 1:
-		return fail("name exactly one of --server NAMES|all, --server-cmd 'TEMPLATE' or --url URL")
-	case *probeDir != "" && *targetURL == "":
+	case *probeDir != "" && *sf.url == "":
 		return fail("--probe-dir goes with --url (the harness makes its own for the servers it starts)")
 	case *probeDir != "" && !isDir(*probeDir):
 		return fail("--probe-dir %q is not a directory", *probeDir)
@@ -120,43 +111,27 @@ func runConform(args []string) int {
 		Suite:        suite,
 		Parallel:     *parallel,
 		StartTimeout: *startTimeout,
-		Progress:     func(line string) { fmt.Fprintln(os.Stderr, line) },
 	}
-	switch {
-	case *targetURL != "":
-		if _, _, err := harness.ParseTargetURL(*targetURL); err != nil {
-			return fail("%v", err)
+	chosen, err := sf.resolve(ctx, "conform", harness.ForConform, env, nil)
+	if err != nil {
+		return fail("%v", err)
+	}
+	if chosen.url != "" {
+		cfg.Targets = []harness.ConformTarget{{URL: chosen.url, ProbeDir: *probeDir, Name: chosen.name, Version: chosen.version}}
+	}
+	for _, d := range chosen.use {
+		if *envf.python != harness.DefaultPython && !d.Adapter.UsesPython {
+			fmt.Fprintf(os.Stderr, "wsgispec conform: note: --python does not apply to %s (%s)\n", d.Adapter.Name, d.Adapter.Runs)
 		}
-		cfg.Targets = []harness.ConformTarget{{URL: *targetURL, ProbeDir: *probeDir}}
-	case *serverCmd != "":
-		tmpl, err := harness.ParseCommandTemplate(*serverCmd)
-		if err != nil {
-			return fail("--server-cmd: %v", err)
-		}
-		cfg.Targets = []harness.ConformTarget{{Adapter: tmpl.Adapter()}}
-	default:
-		use, missing, err := harness.ResolveServers(ctx, *servers, harness.ForConform, env)
-		if err != nil {
-			return fail("%v", err)
-		}
-		for _, d := range missing {
-			fmt.Fprintf(os.Stderr, "wsgispec conform: skipping %s: not installed: %s\n", d.Adapter.Name, d.Reason)
-		}
-		if len(use) == 0 {
-			return fail("none of the servers is installed (wsgispec servers shows why)")
-		}
-		for _, d := range use {
-			if *envf.python != harness.DefaultPython && !d.Adapter.UsesPython {
-				fmt.Fprintf(os.Stderr, "wsgispec conform: note: --python does not apply to %s (%s)\n", d.Adapter.Name, d.Adapter.Runs)
-			}
-			cfg.Targets = append(cfg.Targets, harness.ConformTarget{Adapter: d.Adapter, Version: d.Version})
-		}
+		cfg.Targets = append(cfg.Targets, harness.ConformTarget{Adapter: d.Adapter, Version: d.Version})
 	}
 	if cfg.PyApps, err = pyapps.Dir(); err != nil {
 		return fail("cannot find the probe app: %v", err)
 	}
 
+	cfg.Progress = newBoard()
 	runs := harness.RunConform(ctx, cfg)
+	cfg.Progress.Close()
 	if ctx.Err() != nil {
 		fmt.Fprintln(os.Stderr, "wsgispec conform: interrupted; every server it started has been stopped")
 		return exitInterrupted

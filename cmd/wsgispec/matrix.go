@@ -19,13 +19,15 @@ func init() {
 	register("matrix", "framework apps (Flask, Django, FastAPI) on WSGI servers (exit 0 pass, 1 fail, 2 setup error)", runMatrix)
 }
 
-const matrixUsage = `usage: wsgispec matrix --server NAMES|all [--framework NAMES|all] [flags]
+const matrixUsage = `usage: wsgispec matrix (--server NAMES|all | --server-cmd 'TEMPLATE' | --url URL | --servers FILE) [--framework NAMES|all] [flags]
 
 Runs the framework contract suite (posts and comments CRUD, errors, unicode, a 1 MiB body, 50
 concurrent creates) against each framework app on each server, every pair with a fresh SQLite
 database, several pairs side by side, and prints a framework × server table. gateway-multi is one
 gateway serving all three apps at /flask, /django and /fastapi. Exit 0: every step passed; 1: a
-step failed or errored; 2: a pair could not be tested or bad input.
+step failed or errored; 2: a pair could not be tested or bad input. With --url, start the one
+framework app (--framework NAME) yourself: pyapps/NAME/wsgi:application, its database created by
+pyapps/NAME/initdb.py in the file WSGISPEC_DB names.
 
 flags:
 `
@@ -36,7 +38,7 @@ func runMatrix(args []string) int {
 		fmt.Fprint(fs.Output(), matrixUsage)
 		fs.PrintDefaults()
 	}
-	servers := fs.String("server", "", "`servers` to run the apps on, comma-separated, or all (wsgispec servers lists them)")
+	sf := addServerFlags(fs, true, "run the contract suite against the framework app already running at `URL` (http://host:port[/mount]); needs one --framework")
 	frameworkNames := fs.String("framework", "all", "framework `apps` to run, comma-separated ("+strings.Join(harness.FrameworkNames(), ", ")+"), or all")
 	envf := addEnvFlags(fs, "Python `interpreter` for Python servers, the apps' database set-up and version detection")
 	jsonOut := fs.String("json", "", "write results as JSON to `file` (- or no value: stdout; the table then goes to stderr)")
@@ -50,8 +52,6 @@ func runMatrix(args []string) int {
 	switch {
 	case fs.NArg() > 0:
 		return fail("unexpected argument %q (flags only; see --help)", fs.Arg(0))
-	case *servers == "":
-		return fail("--server NAMES|all is required (wsgispec servers lists them)")
 	case *parallel < 1:
 		return fail("--parallel must be at least 1")
 	case *suiteTimeout <= 0 || *startTimeout <= 0:
@@ -60,6 +60,9 @@ func runMatrix(args []string) int {
 	chosen, err := harness.ResolveFrameworks(*frameworkNames)
 	if err != nil {
 		return fail("%v", err)
+	}
+	if *sf.url != "" && len(chosen) != 1 {
+		return fail("--url serves one framework app: name it with --framework flask, django or fastapi")
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -72,7 +75,6 @@ func runMatrix(args []string) int {
 		Suite:        suite,
 		Parallel:     *parallel,
 		StartTimeout: *startTimeout,
-		Progress:     func(line string) { fmt.Fprintln(os.Stderr, line) },
 	}
 	for _, f := range chosen {
 		v, err := harness.DetectFramework(ctx, *envf.python, f)
@@ -81,24 +83,23 @@ func runMatrix(args []string) int {
 		}
 		cfg.Frameworks = append(cfg.Frameworks, harness.FrameworkInfo{Name: f.Name, Version: v})
 	}
-	use, missing, err := harness.ResolveServers(ctx, *servers, harness.ForMatrix, env)
+	servers, err := sf.resolve(ctx, "matrix", harness.ForMatrix, env, nil)
 	if err != nil {
 		return fail("%v", err)
 	}
-	for _, d := range missing {
-		fmt.Fprintf(os.Stderr, "wsgispec matrix: skipping %s: not installed: %s\n", d.Adapter.Name, d.Reason)
+	if servers.url != "" {
+		cfg.Servers = []harness.MatrixServer{{URL: servers.url, Name: servers.name, Version: servers.version}}
 	}
-	if len(use) == 0 {
-		return fail("none of the servers is installed (wsgispec servers shows why)")
-	}
-	for _, d := range use {
+	for _, d := range servers.use {
 		cfg.Servers = append(cfg.Servers, harness.MatrixServer{Adapter: d.Adapter, Version: d.Version})
 	}
 	if cfg.PyApps, err = pyapps.Dir(); err != nil {
 		return fail("cannot find the framework apps: %v", err)
 	}
 
+	cfg.Progress = newBoard()
 	runs := harness.RunMatrix(ctx, cfg)
+	cfg.Progress.Close()
 	if ctx.Err() != nil {
 		fmt.Fprintln(os.Stderr, "wsgispec matrix: interrupted; every server it started has been stopped")
 		return exitInterrupted

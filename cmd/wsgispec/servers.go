@@ -20,16 +20,27 @@ func init() {
 func runServers(args []string) int {
 	fs := flag.NewFlagSet("servers", flag.ContinueOnError)
 	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), "usage: wsgispec servers [--python P]\n\nLists every server adapter, installed or not, with its version and what it runs.\n\nflags:\n")
+		fmt.Fprint(fs.Output(), "usage: wsgispec servers [--servers FILE] [--python P]\n\nLists every server adapter (built-in, and those of --servers), installed or not, with its version and what it runs.\n\nflags:\n")
 		fs.PrintDefaults()
 	}
 	envf := addEnvFlags(fs, "Python `interpreter` to look for Python servers in")
+	serversFile := fs.String("servers", "", "TOML `file` of [servers.NAME] tables declaring your servers (docs/servers.md)")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(os.Stderr, "wsgispec servers: unexpected argument %q\n", fs.Arg(0))
 		return 2
+	}
+	if *serversFile != "" {
+		adapters, err := harness.ReadServersFile(*serversFile)
+		if err == nil {
+			err = harness.AddServers(adapters)
+		}
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "wsgispec servers: %v\n", err)
+			return 2
+		}
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -39,6 +50,9 @@ func runServers(args []string) int {
 	var missing []string
 	for _, d := range harness.Detect(ctx, harness.Adapters(harness.ForAll), env) {
 		installed, version := "yes", d.Version
+		if version == "" {
+			version = "unknown"
+		}
 		if !d.Installed {
 			installed, version = "no", "-"
 			missing = append(missing, fmt.Sprintf("  %s: %s", d.Adapter.Name, d.Reason))

@@ -18,6 +18,8 @@ BROKEN=area[,area...] in the environment switches on that area's defects:
   http           Foo_Bar joins HTTP_FOO_BAR, a SCRIPT_NAME header sets SCRIPT_NAME,
                  Content-Length wins over chunked, any header size is accepted
   hang           requests for /environ... never get an answer (others do, so the server starts)
+  busy           one connection at a time (single-threaded, like wsgiref), and after answering a
+                 request for /exception the server stays busy for BUSY_SECONDS (default 15)
 """
 
 import email.utils
@@ -27,11 +29,12 @@ import re
 import socket
 import sys
 import threading
+import time
 import traceback
 from urllib.parse import unquote_to_bytes
 
 AREAS = {"environ", "input", "errors", "start_response", "headers", "exc_info", "write", "close",
-         "body", "file_wrapper", "http", "hang"}
+         "body", "file_wrapper", "http", "hang", "busy"}
 BROKEN = {a.strip() for a in os.environ.get("BROKEN", "").split(",") if a.strip()}
 
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
@@ -332,6 +335,7 @@ def check_status_and_headers(status, headers):
 class Server:
     def __init__(self, host, port, app):
         self.host, self.port, self.app = host, port, app
+        self.busy_after = False
 
     def serve(self):
         listener = socket.create_server((self.host, self.port), backlog=128)
@@ -339,6 +343,9 @@ class Server:
             self.host, self.port, ",".join(sorted(BROKEN)) or "none"), flush=True)
         while True:
             conn, addr = listener.accept()
+            if "busy" in BROKEN:
+                self.connection(conn, addr)
+                continue
             threading.Thread(target=self.connection, args=(conn, addr), daemon=True).start()
 
     def connection(self, conn, addr):
@@ -356,6 +363,10 @@ class Server:
                 except OSError:
                     pass
             conn.close()
+            if self.busy_after:
+                # The one thread serving every connection is busy: new connections wait.
+                self.busy_after = False
+                time.sleep(float(os.environ.get("BUSY_SECONDS", "15")))
 
     def request(self, rfile, wfile, addr):
         """Serves one request; returns whether the connection stays open."""
@@ -376,6 +387,8 @@ class Server:
         options = {t.strip().lower() for n, v in headers if n.lower() == "connection" for t in v.split(",")}
         keep_alive = version == "HTTP/1.1" and "close" not in options
         resp = Response(wfile, method, version, keep_alive)
+        if "busy" in BROKEN and environ["PATH_INFO"] == "/exception":
+            self.busy_after = True  # see connection()
         try:
             self.run_app(environ, resp)
         except (ConnectionError, BrokenPipeError):

@@ -10,6 +10,12 @@ route records when the application is done with the request: "app-raised", or
 "app-returned-without-close" for a result without close(); the probe's own iterables record
 "close" when the server closes them.
 
+Every call of the application, token or not, also appends a "begin" line to
+<WSGISPEC_PROBE_DIR>/requests.jsonl and an "end" line once the application is done with the
+request: it raised, returned a result without close(), its result was closed, or the server
+dropped the result without closing it ("abandoned"), or iterating it ended (exhausted, or raised). The harness waits after each case until
+every request begun has ended, so that a case never inherits a server still busy with the last.
+
 Only the standard library of Python 3.11, so that every server can load it.
 
 Routes (first segment of PATH_INFO):
@@ -25,9 +31,16 @@ Routes (first segment of PATH_INFO):
   /file-wrapper    returns wsgi.file_wrapper over a real or file-like object
   /concurrency     holds the request, reports pid and OS thread, for the multithread/multiprocess flags
   /validated       an echo app wrapped in wsgiref.validate.validator
+  /idle            a tiny answer: the harness asks it to see that the server serves new requests
+
+The callable behaves like a plain function of (environ, start_response) to a server that inspects
+it: inspect.signature shows those two parameters, and other arguments raise TypeError (some
+servers call an app with no arguments to find out whether it is a factory).
 """
 
 import base64
+import inspect
+import itertools
 import io
 import json
 import os
@@ -120,6 +133,77 @@ class Recorder:
             f.write(line)
 
 
+class RequestLog:
+    """The begin and end of every application call, in <WSGISPEC_PROBE_DIR>/requests.jsonl. Each
+    line is one write in append mode, so lines of several processes and threads never interleave."""
+
+    FILE = "requests.jsonl"
+    ids = itertools.count(1)
+
+    def __init__(self, environ):
+        directory = probe_dir(environ)
+        self.path = os.path.join(directory, self.FILE) if directory else None
+        self.id = "%d-%d" % (os.getpid(), next(self.ids))
+        self.ended = False
+
+    def write(self, **fields):
+        if self.path is None:
+            return
+        fields.update(id=self.id, t=time.time())
+        try:
+            with open(self.path, "a", encoding="utf-8") as f:
+                f.write(json.dumps(fields) + "\n")
+        except OSError:
+            pass  # a side channel that cannot be written leaves the harness to wait for its bound
+
+    def begin(self, environ):
+        target = environ.get("PATH_INFO", "")
+        if environ.get("QUERY_STRING"):
+            target += "?" + environ["QUERY_STRING"]
+        self.write(event="begin", method=environ.get("REQUEST_METHOD", ""), target=target[:300])
+
+    def end(self, how):
+        if not self.ended:
+            self.ended = True
+            self.write(event="end", how=how)
+
+
+class Tracked:
+    """Wraps a result that has close(): the request ends when the server closes the result, or
+    drops it unclosed (CPython then deletes it at once)."""
+
+    def __init__(self, result, log):
+        self.result = result
+        self.iterator = None
+        self.log = log
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        # Once iteration has ended (exhausted, or raised) the application runs nothing more for
+        # the request but close(): a server that never calls it is not busy with it.
+        try:
+            if self.iterator is None:
+                self.iterator = iter(self.result)
+            return next(self.iterator)
+        except StopIteration:
+            self.log.end("exhausted")
+            raise
+        except BaseException:
+            self.log.end("iteration-raised")
+            raise
+
+    def close(self):
+        try:
+            self.result.close()
+        finally:
+            self.log.end("closed")
+
+    def __del__(self):
+        self.log.end("abandoned")
+
+
 # --- /environ ---------------------------------------------------------------------------------
 
 
@@ -167,6 +251,7 @@ def environ_route(environ, start_response, called_by_keyword):
             "probe_dir": probe_dir(environ),
             "probe_dir_writable": bool(probe_dir(environ)) and os.access(probe_dir(environ), os.W_OK),
             "environ": shown_environ(environ),
+            "os_environ": {key: True for key in os.environ},
         },
     )
 
@@ -188,8 +273,13 @@ def input_op(stream, op):
         return list(stream)
     if name == "next":
         # next() on iter(wsgi.input), N times: iteration without reading to end of stream
-        lines = iter(stream)
-        return [next(lines) for _ in range(int(arg or 1))]
+        lines, got, want = iter(stream), [], int(arg or 1)
+        for _ in range(want):
+            try:
+                got.append(next(lines))
+            except StopIteration:
+                raise InputEnded("StopIteration after %d of %d lines (%r)" % (len(got), want, got)) from None
+        return got
     if name == "drain":
         # read(N) until it returns an empty bytestring: how an app reads a body of unknown length
         pieces, total = [], 0
@@ -203,12 +293,19 @@ def input_op(stream, op):
     raise ValueError("unknown input op %r" % op)
 
 
+class InputEnded(Exception):
+    """Iteration over wsgi.input ended before the body did; reported as the StopIteration it is."""
+
+
 def input_route(environ, start_response):
     stream = environ["wsgi.input"]
     results = []
     for op in filter(None, param(environ, "ops").split(",")):
         try:
             values = input_op(stream, op)
+        except InputEnded as exc:
+            results.append({"op": op, "error": str(exc)})
+            continue
         except Exception as exc:  # reported to the spec, which names the case
             results.append({"op": op, "error": error_text(exc)})
             continue
@@ -585,6 +682,14 @@ def validated_route(environ, start_response):
     return ValidatedBody(result, record)
 
 
+# --- /idle ------------------------------------------------------------------------------------
+
+
+def idle_route(environ, start_response):
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "4")])
+    return [b"idle"]
+
+
 # --- dispatch --------------------------------------------------------------------------------
 
 ROUTES = {
@@ -596,34 +701,54 @@ ROUTES = {
     "file-wrapper": file_wrapper_route,
     "concurrency": concurrency_route,
     "validated": validated_route,
+    "idle": idle_route,
 }
 
 
+SIGNATURE = inspect.Signature(
+    [inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD) for name in ("environ", "start_response")]
+)
+
+
 def application(*args, **kwargs):
-    """The WSGI callable. It takes any arguments so that it can tell whether the server passed
-    environ and start_response positionally, as PEP 3333 requires."""
+    """The WSGI callable. It takes its arguments as *args and **kwargs so that it can tell whether
+    the server passed environ and start_response positionally, as PEP 3333 requires; any other
+    arguments raise TypeError, as they would for def application(environ, start_response)."""
     called_by_keyword = bool(kwargs)
-    if called_by_keyword:
-        environ = kwargs.get("environ", args[0] if args else None)
-        start_response = kwargs.get("start_response", args[1] if len(args) > 1 else None)
-    else:
-        environ, start_response = args
+    bound = SIGNATURE.bind(*args, **kwargs)  # TypeError, like a plain function's
+    environ, start_response = bound.arguments["environ"], bound.arguments["start_response"]
     record = Recorder(environ)
+    log = RequestLog(environ)
+    log.begin(environ)
     try:
         result = route(environ, start_response, called_by_keyword)
     except BaseException as exc:
         record("app-raised", error=error_text(exc))
+        log.end("raised")
         raise
     if not callable(getattr(result, "close", None)):
         # The server calls nothing of the application's after this (a list, say): it holds
         # everything the response needs.
         record("app-returned-without-close")
-    return result
+        log.end("returned")
+        return result
+    if route_name(environ) == "file-wrapper":
+        # Left as the server's own wrapper, which it may recognise and send with sendfile.
+        log.end("returned")
+        return result
+    return Tracked(result, log)
+
+
+application.__signature__ = SIGNATURE
+
+
+def route_name(environ):
+    return environ.get("PATH_INFO", "").lstrip("/").split("/", 1)[0]
 
 
 def route(environ, start_response, called_by_keyword):
     path = environ.get("PATH_INFO", "")
-    name = path.lstrip("/").split("/", 1)[0]
+    name = route_name(environ)
     if name in ("", "environ"):
         return environ_route(environ, start_response, called_by_keyword)
     handler = ROUTES.get(name)

@@ -49,6 +49,23 @@ type Evidence struct {
 // EvidenceEntry is the name of the Ginkgo report entry that carries a case's Evidence.
 const EvidenceEntry = "evidence"
 
+// Busy is what the suite reports about a case after which the server was still busy (its
+// requests unfinished, or a new request unanswered): the suite then stops, and the harness
+// restarts the server for the cases that remain. State and Failure are the case's own verdict
+// before that ("passed", "failed", "skipped", …, and its message), which the abort replaces in
+// Ginkgo's report.
+type Busy struct {
+	Message string `json:"message"`
+	State   string `json:"state"`
+	Failure string `json:"failure,omitempty"`
+}
+
+// BusyEntry is the name of the Ginkgo report entry that carries a Busy.
+const BusyEntry = "server-busy"
+
+// BusyPrefix starts every Busy message: "server still busy with <case> after N s: …".
+const BusyPrefix = "server still busy with "
+
 var registry = map[string]Case{}
 
 // Register adds cases to the catalog; each area's file calls it from init. A duplicate or

@@ -24,7 +24,7 @@ func init() {
 			Title:       "a response aborted after its headers were sent does not look complete",
 			Requirement: "However, if any output has already been sent to the browser, start_response will reraise the provided exception. This exception should not be trapped by the application, and so the application will abort. The server or gateway can then trap this (fatal) exception and abort the response. (Checked: no last chunk, no second status line.)"},
 		Case{ID: "exc_info.unhandled-exception", Area: "exc_info", Section: "Error Handling", Level: Should,
-			Title:       "an exception escaping the application gives a 500 and the server keeps serving",
+			Title:       "an exception escaping the application is trapped: a 5xx or a closed connection, and the server keeps serving",
 			Requirement: "Servers should trap and log any exception that aborts an application or the iteration of its return value."},
 	)
 }

@@ -237,6 +237,9 @@ var _ = nodes.Describe("the response body", func() {
 		for i, s := range steps {
 			s.r.token = newToken()
 			x := k.tryOn(c, s.r)
+			if x.err != nil && i > 0 && errors.Is(x.err, rawhttp.ErrMalformed) && (x.resp == nil || x.resp.Status == 0) {
+				k.failf("request %d (%s) on the connection got %s: bytes the server sent after its answer to request %d (%s) were read as this response's start", i+1, s.what, x.problem(), i, steps[i-1].what)
+			}
 			if x.err != nil {
 				k.failf("request %d (%s) on the connection got %s", i+1, s.what, x.problem())
 			}

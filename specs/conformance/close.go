@@ -46,11 +46,14 @@ var _ = nodes.Describe("close()", func() {
 		if _, err := c.Write(r.bytes(), deadline); err != nil {
 			k.failf("sending the request: %v", err)
 		}
+		// The case needs the client to leave in the middle of the body. A server that holds
+		// back what the application yields has sent nothing by then: its failure is
+		// body.yield-not-delayed's, and nothing about close() on disconnect can be judged.
 		if _, err := c.ReadHead(deadline); err != nil {
-			k.failf("no response head: %v", err)
+			k.skipf("precondition not met: no response head arrived within %v while the application kept yielding 64 KiB blocks (%v), so the client could not leave mid-body; the server holds back yielded blocks, which body.yield-not-delayed judges", readTimeout, err)
 		}
 		if _, err := c.Read(1<<16, deadline); err != nil {
-			k.failf("no body: %v", err)
+			k.skipf("precondition not met: the response head arrived but no body byte within %v while the application kept yielding 64 KiB blocks (%v), so the client could not leave mid-body; body.yield-not-delayed judges a server that holds back yielded blocks", readTimeout, err)
 		}
 		c.Abort()
 		rs := awaitClose(token, 4*time.Second)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -27,6 +28,36 @@ const (
 	cgiPathInfo    = "/environ/a b/c"
 	cgiQueryString = "x=1&y=%20z%C3%A9"
 )
+
+// cgiVariables are RFC 3875's meta-variables (section 4.1), and HTTPS, which servers set in
+// CGI's style for TLS: the CGI variables whose values PEP 3333 requires to be str.
+var cgiVariables = map[string]bool{
+	"AUTH_TYPE": true, "CONTENT_LENGTH": true, "CONTENT_TYPE": true, "GATEWAY_INTERFACE": true,
+	"PATH_INFO": true, "PATH_TRANSLATED": true, "QUERY_STRING": true, "REMOTE_ADDR": true,
+	"REMOTE_HOST": true, "REMOTE_IDENT": true, "REMOTE_USER": true, "REQUEST_METHOD": true,
+	"SCRIPT_NAME": true, "SERVER_NAME": true, "SERVER_PORT": true, "SERVER_PROTOCOL": true,
+	"SERVER_SOFTWARE": true, "HTTPS": true,
+}
+
+// webServerVariables are variables web servers have long put in a CGI script's environment
+// beyond RFC 3875 (Apache's mod_cgi documents them): the "other CGI variables" PEP 3333 asks
+// servers to provide where they apply. They are CGI's, not a server's own, so
+// environ.server-keys-named leaves them alone; nor does the RFC define them, so
+// environ.cgi-values-are-str does too.
+var webServerVariables = map[string]bool{
+	"REQUEST_URI": true, "REMOTE_PORT": true, "SERVER_ADDR": true, "DOCUMENT_ROOT": true,
+	"REQUEST_SCHEME": true, "CONTEXT_PREFIX": true, "CONTEXT_DOCUMENT_ROOT": true,
+	"SERVER_ADMIN": true, "SCRIPT_FILENAME": true, "SERVER_SIGNATURE": true, "SCRIPT_URI": true,
+	"SCRIPT_URL": true, "UNIQUE_ID": true,
+}
+
+// isCGIVariable reports whether key is a CGI variable: one of cgiVariables, or a request
+// header's HTTP_ variable.
+func isCGIVariable(key string) bool { return cgiVariables[key] || strings.HasPrefix(key, "HTTP_") }
+
+// serverKey is how PEP 3333 asks server-defined keys to be named: lower-case letters, digits,
+// dots and underscores, prefixed with a name unique to the server (here: something before a dot).
+var serverKey = regexp.MustCompile(`^[a-z0-9_]+\.[a-z0-9._]+$`)
 
 // wantStr fails unless key holds exactly want (as latin-1 bytes).
 func wantStr(k *check, d environDump, key, want string) {
@@ -148,22 +179,45 @@ var _ = nodes.Describe("environ", func() {
 			wantNonEmptyStr(k, d, "REMOTE_ADDR", regexp.MustCompile(`^[0-9a-fA-F.:]+$`))
 		}),
 		caseEntry("environ.cgi-values-are-str", func(k *check, d environDump) {
-			k.expect("every key without a dot (CGI and OS variables) holds a str")
-			var wrong []string
-			checked := 0
+			k.expect("every CGI variable present (RFC 3875's meta-variables, HTTP_*, HTTPS) holds a str")
+			var wrong, checked []string
 			for key, v := range d.Environ {
-				if strings.Contains(key, ".") {
+				if !isCGIVariable(key) {
 					continue
 				}
-				checked++
+				checked = append(checked, key)
 				if !v.IsStr {
-					wrong = append(wrong, key+" is "+v.Type)
+					wrong = append(wrong, key+" is "+v.String())
 				}
 			}
+			sort.Strings(wrong)
 			if len(wrong) > 0 {
 				k.failf("%s", strings.Join(wrong, "; "))
 			}
-			k.saw("all %d such keys hold str", checked)
+			k.saw("all %d CGI variables present hold str", len(checked))
+		}),
+		caseEntry("environ.server-keys-named", func(k *check, d environDump) {
+			k.expect("every key the server defines itself (not a CGI variable, nor one web servers give CGI scripts such as REQUEST_URI, nor wsgi.*, nor in the server process's os.environ) in lower case, digits, dots and underscores, with a prefix before a dot naming the server, like \"myserver.socket\"")
+			var wrong, own []string
+			for key := range d.Environ {
+				if isCGIVariable(key) || webServerVariables[key] || strings.HasPrefix(key, "wsgi.") || d.OSEnviron[key] || strings.HasPrefix(key, "WSGISPEC_") {
+					continue
+				}
+				own = append(own, key)
+				if prefix, _, _ := strings.Cut(key, "."); !serverKey.MatchString(key) || prefix == "wsgi" {
+					wrong = append(wrong, key)
+				}
+			}
+			sort.Strings(wrong)
+			sort.Strings(own)
+			if len(wrong) > 0 {
+				k.failf("server-defined keys not named so: %s", strings.Join(wrong, ", "))
+			}
+			if len(own) == 0 {
+				k.saw("the server defines no keys of its own")
+				return
+			}
+			k.saw("server-defined keys: %s", strings.Join(own, ", "))
 		}),
 		caseEntry("environ.wsgi-version", func(k *check, d environDump) {
 			k.expect("wsgi.version == (1, 0), a tuple")

@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"bytes"
+	"fmt"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -24,6 +25,15 @@ func afterSendOutcome(k *check) (exchange, []record) {
 		_, done := first(rs, "start_response-raised", "start_response-returned")
 		return done
 	})
+	// The cases are about a call made after the headers were sent. A server that had not sent
+	// "partial" by then (it holds back yielded blocks) was right to replace the response instead.
+	if x.resp == nil || !bytes.Contains(x.resp.Body, []byte("partial")) {
+		got := "nothing"
+		if x.resp != nil {
+			got = fmt.Sprintf("%q with body %q", x.resp.StatusLine, clip(x.resp.Body))
+		}
+		k.skipf("precondition not met: the client never received the block \"partial\" the application yielded before calling start_response again (it got %s), so the headers had not been sent and replacing the response was allowed; body.yield-not-delayed judges a server that holds back yielded blocks", got)
+	}
 	return x, rs
 }
 
@@ -90,15 +100,27 @@ var _ = nodes.Describe("exc_info", func() {
 	})
 
 	caseSpec("exc_info.unhandled-exception", func(k *check) {
-		k.expect("a 5xx status for an application that raises before start_response, and then a normal answer to the next request")
-		x := k.do(request{path: "/exception", token: newToken()})
-		if x.resp.Status < 500 || x.resp.Status > 599 {
-			k.failf("%q", x.resp.StatusLine)
+		// The PEP asks the server to trap the exception, not for a particular answer: a 5xx
+		// is the usual one, a closed connection is allowed; what must not happen is that the
+		// server stops serving.
+		k.expect("the server traps an exception raised by the application before start_response: the client gets a 5xx or the connection closed, and the next request is answered normally")
+		x := k.try(request{path: "/exception", token: newToken()})
+		first := "the connection closed without a response"
+		switch {
+		case x.resp != nil && x.resp.Status >= 500 && x.resp.Status <= 599:
+			first = fmt.Sprintf("%q", x.resp.StatusLine)
+		case x.resp != nil:
+			k.failf("the server answered %q to an application that raised before start_response, as if the request had succeeded", x.resp.StatusLine)
+		case isTimeout(x.err):
+			k.failf("the server neither answered nor closed the connection within %s of the application raising: %s", x.waited(), x.problem())
 		}
-		next := k.do(request{path: "/environ", token: newToken()})
-		if next.resp.Status != 200 {
-			k.failf("%q, then %q for the next request", x.resp.StatusLine, next.resp.StatusLine)
+		next := k.try(request{path: "/environ", token: newToken()})
+		switch {
+		case next.err != nil:
+			k.failf("%s, then the next request got %s", first, next.problem())
+		case next.resp.Status != 200:
+			k.failf("%s, then %q for the next request", first, next.resp.StatusLine)
 		}
-		k.saw("%q, then 200 for the next request", x.resp.StatusLine)
+		k.saw("%s, then 200 for the next request", first)
 	})
 })

@@ -58,8 +58,11 @@ func (k *check) readInput(r request, ops string) inputAnswer {
 func (k *check) values(a inputAnswer) [][]string {
 	var out [][]string
 	for _, r := range a.Results {
+		if r.Error != "" && len(a.Results) == 1 {
+			k.failf("wsgi.input %s raised %s", opCall(r.Op), r.Error)
+		}
 		if r.Error != "" {
-			k.failf("wsgi.input %s raised %s (after: %s)", opCall(r.Op), r.Error, renderOps(a))
+			k.failf("wsgi.input %s raised %s (all calls: %s)", opCall(r.Op), r.Error, renderOps(a))
 		}
 		var vs []string
 		for _, v := range r.Values {

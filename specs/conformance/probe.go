@@ -187,8 +187,14 @@ func (k *check) completed(x exchange) exchange {
 
 // probeJSON decodes a 200 JSON answer from the probe into v; anything else fails the case.
 func (k *check) probeJSON(x exchange, v any) {
+	// A server may refuse a request it finds invalid (4xx) before calling the application; then
+	// nothing the application would have seen can be judged. The http area's cases judge the
+	// refusal itself, and a 5xx is the server failing, not refusing.
+	if x.resp.Status >= 400 && x.resp.Status < 500 && k.c.Area != "http" && appNotCalled() {
+		k.skipf("precondition not met: the server refused the request with %q (body %q) without calling the application, so there is nothing the application saw to judge", x.resp.StatusLine, clip(x.resp.Body))
+	}
 	if x.resp.Status != 200 {
-		k.failf("the probe's answer was %q, not 200 (body %q)", x.resp.StatusLine, clip(x.resp.Body))
+		k.failf("the server answered %q, not the probe application's 200 (body %q)", x.resp.StatusLine, clip(x.resp.Body))
 	}
 	if err := json.Unmarshal(x.resp.Body, v); err != nil {
 		k.failf("the probe's answer is not the JSON it sends (%v): %q", err, clip(x.resp.Body))
@@ -427,6 +433,9 @@ type environDump struct {
 	ProbeDir        *string            `json:"probe_dir"` // as the probe sees it
 	ProbeDirOK      bool               `json:"probe_dir_writable"`
 	Environ         map[string]pyValue `json:"environ"`
+	// OSEnviron holds the names in the server process's os.environ, which a server may copy
+	// into environ (PEP 3333: arbitrary operating-system "environment variables").
+	OSEnviron map[string]bool `json:"os_environ"`
 }
 
 // str returns a key's value as latin-1 bytes rendered to a Go string; ok is false when the key

@@ -98,7 +98,10 @@ var _ = nodes.BeforeEach(func() {
 		// No case can be judged: abort, so that every case reports this one reason as an error.
 		AbortSuite(target.problem)
 	}
+	watchIdle()
 })
+
+var _ = nodes.ReportAfterEach(reportProgress)
 
 var targetOnce sync.Once
 

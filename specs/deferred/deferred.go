@@ -29,3 +29,9 @@ func (n *Nodes) Declare() {
 	}
 	n.declare = nil
 }
+
+// ReportAfterEach is ginkgo.ReportAfterEach, deferred.
+func (n *Nodes) ReportAfterEach(body any, args ...any) bool {
+	n.declare = append(n.declare, func() { ginkgo.ReportAfterEach(body, args...) })
+	return true
+}
