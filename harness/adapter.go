@@ -43,6 +43,9 @@ type Adapter struct {
 	Detect func(ctx context.Context, env Env) (string, error)
 	// Command builds the command line. It may write files into l.WorkDir (configs, wrappers).
 	Command func(l Launch) (Command, error)
+	// Concurrency is the model the command line gives the server; nil when unknown (the case
+	// judging the wsgi.* concurrency flags then only reports them).
+	Concurrency *Concurrency
 }
 
 // Env is what every adapter may depend on outside the app.

@@ -3,8 +3,11 @@ package conformance
 import (
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/wsgispec/wsgispec/specs/rawhttp"
 )
 
 // raisedAnswer is what /start-response reports about a call it tried.
@@ -109,7 +112,83 @@ var _ = nodes.Describe("start_response", func() {
 		}
 		k.saw("Date: %s", date)
 	})
+
+	caseSpec("start_response.header-names-any-case", func(k *check) {
+		const date = "Mon, 01 Jan 2024 00:00:00 GMT"
+		k.expect("for \"content-length: 5\" and \"DATE: %s\" from the application: one Content-Length (5), no Transfer-Encoding, one Date, body \"hello\", nothing more on the connection; for \"transfer-encoding: chunked\" and \"cOnNeCtIoN: close\": a 5xx, or one such field and a body that decodes to \"hello\"", date)
+		x := k.do(request{path: textStream("h", "content-length: 5", "h", "DATE: "+date, "iter", "yield:hel,yield:lo")})
+		if n, m := fieldCount(x.resp.Header, "Content-Length"), fieldCount(x.resp.Header, "Date"); n != 1 || m != 1 || x.resp.Header.Has("Transfer-Encoding") || string(x.resp.Body) != "hello" {
+			k.failf("for content-length and DATE in the application's case: %d Content-Length fields %q, %d Date fields %q, Transfer-Encoding %q, %s body %q",
+				n, x.resp.Header.Values("Content-Length"), m, x.resp.Header.Values("Date"), x.resp.Header.Get("Transfer-Encoding"), x.resp.Framing, clip(x.resp.Body))
+		}
+		seen := []string{"content-length and DATE: one of each, body \"hello\", " + k.afterResponse(x)}
+		for _, field := range []string{"transfer-encoding: chunked", "cOnNeCtIoN: close"} {
+			name, _, _ := strings.Cut(field, ":")
+			x := k.do(request{path: textStream("h", field, "iter", "yield:hel,yield:lo")})
+			switch n := fieldCount(x.resp.Header, name); {
+			case x.resp.Status >= 500:
+				seen = append(seen, fmt.Sprintf("%s: %q", field, x.resp.StatusLine))
+			case n > 1 || string(x.resp.Body) != "hello":
+				k.failf("for %q from the application: %d %s fields %q, %s body %q", field, n, name, x.resp.Header.Values(name), x.resp.Framing, clip(x.resp.Body))
+			default:
+				seen = append(seen, fmt.Sprintf("%s: passed on, %s body \"hello\"", field, x.resp.Framing))
+			}
+		}
+		k.saw("%s", strings.Join(seen, "; "))
+	})
+
+	caseSpec("start_response.set-cookie-kept-apart", func(k *check) {
+		k.expect("two Set-Cookie fields, \"a=1; Path=/\" and \"b=2\", as the application gave them")
+		x := k.playDumb("200 OK", "Set-Cookie: a=1; Path=/", "Set-Cookie: b=2")
+		if got := x.resp.Header.Values("Set-Cookie"); len(got) != 2 || got[0] != "a=1; Path=/" || got[1] != "b=2" {
+			k.failf("Set-Cookie fields %q", got)
+		}
+		k.saw("two Set-Cookie fields")
+	})
+
+	caseSpec("start_response.reason-phrase-kept", func(k *check) {
+		k.expect("status line \"HTTP/1.1 200 Probe Custom Reason\" for the application's status \"200 Probe Custom Reason\"")
+		x := k.playDumb("200 Probe Custom Reason")
+		if x.resp.Status != 200 || x.resp.Reason != "Probe Custom Reason" {
+			k.failf("status line %q", x.resp.StatusLine)
+		}
+		k.saw("%q", x.resp.StatusLine)
+	})
+
+	caseSpec("start_response.unusual-status-kept", func(k *check) {
+		statuses := []string{"299 Probe Unusual", "531 Probe Unusual"}
+		k.expect("status lines with %s, as the application gave them", strings.Join(statuses, " and "))
+		var seen []string
+		for _, s := range statuses {
+			x := k.playDumb(s)
+			if code, reason, _ := strings.Cut(s, " "); strconv.Itoa(x.resp.Status) != code || x.resp.Reason != reason {
+				k.failf("status line %q for the application's %q", x.resp.StatusLine, s)
+			}
+			seen = append(seen, strconv.Quote(x.resp.StatusLine))
+		}
+		k.saw("%s", strings.Join(seen, ", "))
+	})
 })
+
+// fieldCount counts a header's fields, its name matched in any case.
+func fieldCount(h rawhttp.Header, name string) int {
+	n := 0
+	for _, f := range h {
+		if strings.EqualFold(f.Name, name) {
+			n++
+		}
+	}
+	return n
+}
+
+// playDumb asks /stream for a response with status and the given header lines, yielding "ok".
+func (k *check) playDumb(status string, headers ...string) exchange {
+	params := []string{"status", status, "h", "Content-Type: text/plain"}
+	for _, h := range headers {
+		params = append(params, "h", h)
+	}
+	return k.do(request{path: probePath("/stream", append(params, "iter", "yield:ok")...), until: untilHas("ok")})
+}
 
 // The invalid start_response calls the probe knows (pyapps/probe/probe.py BAD_STATUS and
 // BAD_HEADERS), and hop-by-hop headers (RFC 2616 section 13.5.1; its "Trailers" is an erratum for
