@@ -85,12 +85,19 @@ func readConformJSON(t *testing.T, path string) conformFile {
 // and returns the statuses by case ID.
 func conformBroken(t *testing.T, broken, glob string) map[string]CaseResult {
 	t.Helper()
+	return conformBrokenEnv(t, []string{"BROKEN=" + broken}, glob)
+}
+
+// conformBrokenEnv is conformBroken with wsgispec's extra environment (BROKEN among it).
+func conformBrokenEnv(t *testing.T, env []string, glob string) map[string]CaseResult {
+	t.Helper()
+	broken := strings.Join(env, " ")
 	out := filepath.Join(t.TempDir(), "c.json")
 	args := []string{"conform", "--server-cmd", brokenServerCmd(t), "--json", out}
 	if glob != "" {
 		args = append(args, "--cases", glob)
 	}
-	r := runWsgispec(t, []string{"BROKEN=" + broken}, args...)
+	r := runWsgispec(t, env, args...)
 	if r.code == 2 {
 		t.Fatalf("BROKEN=%s: setup error:\n%s%s", broken, r.stderr, r.stdout)
 	}

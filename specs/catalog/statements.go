@@ -1,6 +1,10 @@
 package catalog
 
-import "sort"
+import (
+	"sort"
+	"strconv"
+	"strings"
+)
 
 // Keyword is the word a PEP 3333 statement binds the server with. KeyOther is a duty the PEP
 // states without one of its keywords: "it is a fatal error", a reminder, or what a permission
@@ -389,4 +393,63 @@ var statements = []Statement{
 	{ID: "fw.portable", Section: "Optional Platform-Specific File Handling", Keyword: KeyMust,
 		Says:  "For an object unsuited to the platform API, the wrapper still iterates over read() and closes.",
 		Cases: []string{"file_wrapper.filelike-iterable", "file_wrapper.closes-file"}},
+}
+
+// Keywords and Coverages are in the order summaries show them.
+var (
+	Keywords  = []Keyword{KeyMust, KeyShould, KeyMay, KeyOther}
+	Coverages = []Coverage{Covered, Partly, Uncovered, Untestable}
+)
+
+// CoverageCount counts statements by how far they are covered.
+type CoverageCount map[Coverage]int
+
+// Total is the number of statements counted.
+func (c CoverageCount) Total() int {
+	n := 0
+	for _, v := range c {
+		n += v
+	}
+	return n
+}
+
+// String is "covered/partly/none/untestable", or "-" when nothing is counted.
+func (c CoverageCount) String() string {
+	if c.Total() == 0 {
+		return "-"
+	}
+	var parts []string
+	for _, cov := range Coverages {
+		parts = append(parts, strconv.Itoa(c[cov]))
+	}
+	return strings.Join(parts, "/")
+}
+
+// SectionCoverage is one PEP section's statements counted per keyword.
+type SectionCoverage struct {
+	Section   string                    `json:"section"`
+	ByKeyword map[Keyword]CoverageCount `json:"by_keyword"`
+}
+
+// CoverageBySection counts the index per section (in the PEP's order) and keyword; the last
+// entry, Section "all", is the whole PEP.
+func CoverageBySection() []SectionCoverage {
+	var out []SectionCoverage
+	index := map[string]int{}
+	all := SectionCoverage{Section: "all", ByKeyword: map[Keyword]CoverageCount{}}
+	for _, s := range statements {
+		i, ok := index[s.Section]
+		if !ok {
+			i = len(out)
+			index[s.Section] = i
+			out = append(out, SectionCoverage{Section: s.Section, ByKeyword: map[Keyword]CoverageCount{}})
+		}
+		for _, sc := range []SectionCoverage{out[i], all} {
+			if sc.ByKeyword[s.Keyword] == nil {
+				sc.ByKeyword[s.Keyword] = CoverageCount{}
+			}
+			sc.ByKeyword[s.Keyword][s.Coverage()]++
+		}
+	}
+	return append(out, all)
 }
