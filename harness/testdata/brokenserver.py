@@ -294,7 +294,7 @@ class Response:
             data = data[:max(self.length - self.written, 0)]
         self.written += len(data)
         if self.chunked:
-            data = b"%x\r\n%s\r\n" % (len(data), data) if data else b""
+            data = b"%x\r\n%s\r\n" % (len(data), data) if data or "empty-chunk" in BROKEN else b""
         self.wfile.write(data)
         self.wfile.flush()
 
