@@ -81,4 +81,3 @@ func WriteCoverage(w io.Writer) {
 	}
 	fmt.Fprintf(w, "  testable without a case (each with its reason in --list --json): %s\n", strings.Join(none, ", "))
 }
-

@@ -346,20 +346,36 @@ var _ = nodes.Describe("environ", func() {
 			k.expect("GET /mutate-environ (the application sets REQUEST_METHOD=HEAD, SERVER_PROTOCOL=HTTP/1.0, HTTP_CONNECTION=close, new keys) still gets its whole body %q; the next request's environ, on the same connection and on a new one, has none of the changes", body)
 			token := newToken()
 			c := k.open()
-			x := k.completed(k.tryOn(c, request{path: "/mutate-environ", token: token}))
+			x := k.tryOn(c, request{path: "/mutate-environ", token: token})
+			// A close-delimited body left open is body.chunked-valid's failure, not this case's:
+			// judge its bytes, and go on with a new connection.
+			framed := x.err == nil
+			if !framed && !(isTimeout(x.err) && x.resp != nil && x.resp.Framing == rawhttp.CloseDelimited) {
+				k.completed(x)
+			}
 			if x.resp.Status != 200 || string(x.resp.Body) != body {
 				k.failf("%q with %s body %q: the server framed the response by the environ the application rewrote", x.resp.StatusLine, x.resp.Framing, clip(x.resp.Body))
 			}
 			seen := []string{fmt.Sprintf("%s body %q", x.resp.Framing, body)}
-			extra, closed, _ := c.Drain(time.Now().Add(200 * time.Millisecond))
-			if len(extra) > 0 {
-				k.failf("%d more bytes after the response: %q", len(extra), clip(extra))
+			closed := true
+			if framed {
+				var extra []byte
+				extra, closed, _ = c.Drain(time.Now().Add(200 * time.Millisecond))
+				if len(extra) > 0 {
+					k.failf("%d more bytes after the response: %q", len(extra), clip(extra))
+				}
 			}
-			nexts := map[string]*rawhttp.Conn{"on a new connection": k.dial()}
+			// The same connection first, then a new one after closing it: a server with one
+			// worker (mod_wsgi under apache2 -X) serves one connection at a time.
+			wheres := []string{"on a new connection"}
 			if !closed {
-				nexts["on the same connection"] = c
+				wheres = []string{"on the same connection", "on a new connection"}
 			}
-			for where, next := range nexts {
+			for _, where := range wheres {
+				next := c
+				if where == "on a new connection" {
+					next = k.open()
+				}
 				nx := k.completed(k.tryOn(next, request{path: "/environ"}))
 				var d environDump
 				k.probeJSON(nx, &d)

@@ -47,10 +47,11 @@ var _ = nodes.Describe("write()", func() {
 
 	caseSpec("write.empty-iterable", func(k *check) {
 		k.expect("body \"hello-world\" whole and well framed, written with write(\"hello-\") and write(\"world\") and an empty list returned")
-		x := k.do(request{path: probePath("/stream", "h", "Content-Type: text/plain", "kind", "list", "app", "write:hello-,write:world"), token: newToken(), grace: closeLate})
+		// The read ends once the body is in: how a close-delimited body ends is body.chunked-valid's.
+		x := k.do(request{path: probePath("/stream", "h", "Content-Type: text/plain", "kind", "list", "app", "write:hello-,write:world"), token: newToken(), until: untilHas("world")})
 		if string(x.resp.Body) != "hello-world" {
 			k.failf("%s body %q", x.resp.Framing, clip(x.resp.Body))
 		}
-		k.saw("%s body \"hello-world\", %s", x.resp.Framing, k.afterResponse(x))
+		k.saw("%s body \"hello-world\"", x.resp.Framing)
 	})
 })
