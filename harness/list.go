@@ -57,21 +57,28 @@ func WriteCatalog(w io.Writer, cases []catalog.Case) {
 // section and keyword, as covered/partly/none/untestable.
 func WriteCoverage(w io.Writer) {
 	fmt.Fprintf(w, "\nPEP 3333 statements binding the server, by section: covered/partly/none/untestable\n")
-	fmt.Fprintf(w, "  %-44s", "section")
-	for _, k := range catalog.Keywords {
-		fmt.Fprintf(w, " %-12s", k)
+	row := func(name string, cells []string) {
+		line := fmt.Sprintf("  %-44s", name)
+		for _, c := range cells {
+			line += fmt.Sprintf(" %-12s", c)
+		}
+		fmt.Fprintln(w, strings.TrimRight(line, " "))
 	}
-	fmt.Fprintln(w)
+	var head []string
+	for _, k := range catalog.Keywords {
+		head = append(head, string(k))
+	}
+	row("section", head)
 	for _, sc := range catalog.CoverageBySection() {
 		name := sc.Section
 		if name == "all" {
 			name = "all sections"
 		}
-		fmt.Fprintf(w, "  %-44s", name)
+		var cells []string
 		for _, k := range catalog.Keywords {
-			fmt.Fprintf(w, " %-12s", sc.ByKeyword[k])
+			cells = append(cells, sc.ByKeyword[k].String())
 		}
-		fmt.Fprintln(w)
+		row(name, cells)
 	}
 	var none []string
 	for _, s := range catalog.Statements() {
