@@ -228,7 +228,7 @@ func TestConformSetupErrors(t *testing.T) {
 		{[]string{"conform", "--server", "gunicorn", "--cases", "a/b"}, "may hold only"},
 		{[]string{"conform", "--server", "gunicorn", "--expect-failures", badList}, `"environ.no-such-case" is not a case ID`},
 		{[]string{"conform", "--server", "gunicorn", "--expect-failures", "/no/such/file"}, "no such file"},
-		{[]string{"conform", "--url", "https://127.0.0.1:8443"}, "plain HTTP"},
+		{[]string{"conform", "--url", "ftp://127.0.0.1:8443"}, "want http://host:port"},
 		{[]string{"conform", "--server", "gunicorn", "--python", "/no/such/python"}, "server gunicorn is not installed"},
 		{[]string{"conform", "--no-such-flag"}, "flag provided but not defined"},
 		{[]string{"conform", "extra"}, `unexpected argument "extra"`},
