@@ -46,6 +46,9 @@ type Adapter struct {
 	// ready_path and start_timeout).
 	ReadyPath    string
 	StartTimeout time.Duration
+	// Concurrency is the model the command line gives the server; nil when unknown (the case
+	// judging the wsgi.* concurrency flags then only reports them).
+	Concurrency *Concurrency
 }
 
 // Env is what every adapter may depend on outside the app.

@@ -15,7 +15,7 @@ import (
 // The built-in adapters of DESIGN.md, in its order. Their command lines are the same for conform,
 // matrix and bench, so a server's results can be compared across commands.
 func init() {
-	Register(&Adapter{
+	Register(withConcurrency(&Adapter{
 		Name:     "gateway",
 		Runs:     "wsgispec serve (default workers and threads)",
 		Purposes: ForAll,
@@ -26,17 +26,17 @@ func init() {
 				"--app-dir", l.App.Dir, "--app", l.App.Spec(), "--listen", l.Addr(),
 			}, Dir: l.App.Dir}, nil
 		},
-	})
-	Register(pythonModuleServer("gunicorn", "gunicorn sync, 2 workers", "gunicorn", "gunicorn",
+	}, gatewayConcurrency()))
+	Register(withConcurrency(pythonModuleServer("gunicorn", "gunicorn sync, 2 workers", "gunicorn", "gunicorn",
 		func(l Launch) []string {
 			return []string{"--bind", l.Addr(), "--workers", "2", "--chdir", l.App.Dir, l.App.Spec()}
-		}))
-	Register(pythonModuleServer("gunicorn-gthread", "gunicorn gthread, 2 workers × 4 threads", "gunicorn", "gunicorn",
+		}), Concurrency{Multiprocess: true}))
+	Register(withConcurrency(pythonModuleServer("gunicorn-gthread", "gunicorn gthread, 2 workers × 4 threads", "gunicorn", "gunicorn",
 		func(l Launch) []string {
 			return []string{"--bind", l.Addr(), "--worker-class", "gthread", "--workers", "2", "--threads", "4",
 				"--chdir", l.App.Dir, l.App.Spec()}
-		}))
-	Register(&Adapter{
+		}), Concurrency{Multithread: true, Multiprocess: true}))
+	Register(withConcurrency(&Adapter{
 		Name:     "uwsgi",
 		Runs:     "uWSGI --http11-socket, 2 processes, --master (its python3 plugin's interpreter)",
 		Purposes: ForAll,
@@ -50,31 +50,32 @@ func init() {
 				"--disable-logging", // no line per request in the captured output
 			}, Dir: l.App.Dir}, nil
 		},
-	})
-	Register(pythonModuleServer("waitress", "waitress, 4 threads", "waitress", "waitress",
+	}, Concurrency{Multiprocess: true}))
+	Register(withConcurrency(pythonModuleServer("waitress", "waitress, 4 threads", "waitress", "waitress",
 		func(l Launch) []string {
 			return []string{"--listen=" + l.Addr(), "--threads=4", l.App.Spec()}
-		}))
-	Register(pythonModuleServer("cheroot", "cheroot WSGI server, 8 threads", "cheroot", "cheroot",
+		}), Concurrency{Multithread: true}))
+	Register(withConcurrency(pythonModuleServer("cheroot", "cheroot WSGI server, 8 threads", "cheroot", "cheroot",
 		func(l Launch) []string {
 			return []string{"--bind", l.Addr(), "--threads", "8", l.App.Spec()}
-		}))
-	Register(pythonSourceServer("werkzeug", "werkzeug run_simple, threaded", "werkzeug", "Werkzeug",
+		}), Concurrency{Multithread: true}))
+	Register(withConcurrency(pythonSourceServer("werkzeug", "werkzeug run_simple, threaded", "werkzeug", "Werkzeug",
 		func(l Launch, app string) string {
 			return "from werkzeug.serving import run_simple; " + app +
 				fmt.Sprintf("run_simple(%s, %d, app, threaded=True)", strconv.Quote(l.Host), l.Port)
-		}))
-	Register(pythonSourceServer("wsgiref", "stdlib wsgiref.simple_server", "wsgiref", "",
+		}), Concurrency{Multithread: true}))
+	Register(withConcurrency(pythonSourceServer("wsgiref", "stdlib wsgiref.simple_server", "wsgiref", "",
 		func(l Launch, app string) string {
 			return "from wsgiref.simple_server import make_server; " + app +
 				fmt.Sprintf("make_server(%s, %d, app).serve_forever()", strconv.Quote(l.Host), l.Port)
-		}))
-	Register(pythonSourceServer("gevent", "gevent.pywsgi.WSGIServer", "gevent", "gevent",
+		}), Concurrency{})) // one request at a time, in one thread of one process
+	// gevent: greenlets take turns on one OS thread, which is not what wsgi.multithread means.
+	Register(withConcurrency(pythonSourceServer("gevent", "gevent.pywsgi.WSGIServer", "gevent", "gevent",
 		func(l Launch, app string) string {
 			// Patching must come before anything else imports socket or threading.
 			return "from gevent import monkey; monkey.patch_all(); from gevent.pywsgi import WSGIServer; " + app +
 				fmt.Sprintf("WSGIServer((%s, %d), app).serve_forever()", strconv.Quote(l.Host), l.Port)
-		}))
+		}), Concurrency{}))
 	Register(modWSGIAdapter)
 }
 

@@ -205,7 +205,15 @@ func (r *conformRun) runCases(ctx context.Context, cases []catalog.Case, attempt
 		defer srv.Stop()
 		r.run.Server.Command = quoteArgv(srv.Argv)
 		r.note("started on %s", srv.URL)
-		target = SuiteTarget{URL: srv.URL, ProbeDir: r.probeDir}
+		target = SuiteTarget{URL: srv.URL, ProbeDir: r.probeDir, Env: map[string]string{}}
+		if m := r.t.Adapter.Concurrency; m != nil {
+			target.Env[EnvConcurrency] = m.Env()
+		}
+		if r.cfg.Cases.Match(callableKindsCase) {
+			kinds, stop := r.cfg.startCallableKinds(ctx, r.t.Adapter, app)
+			defer stop()
+			target.Env[EnvCallableKinds] = kinds
+		}
 		defer func() {
 			if status := srv.ExitStatus(); status != "" {
 				r.run.Warnings = append(r.run.Warnings, fmt.Sprintf("the server exited during the run (%s); its output ends:\n%s",
@@ -221,7 +229,10 @@ func (r *conformRun) runCases(ctx context.Context, cases []catalog.Case, attempt
 	}
 	defer os.RemoveAll(progressDir)
 	progressFile := filepath.Join(progressDir, "cases")
-	target.Env = map[string]string{EnvProgress: progressFile}
+	if target.Env == nil {
+		target.Env = map[string]string{}
+	}
+	target.Env[EnvProgress] = progressFile
 	stopWatch := r.watchProgress(progressFile)
 	reports, err := r.cfg.Suite.Run(ctx, target, exactCases(cases).LabelFilter())
 	stopWatch()
@@ -396,12 +407,48 @@ func externalTarget(ctx context.Context, t ConformTarget) (SuiteTarget, error) {
 	return SuiteTarget{URL: base, ScriptName: mount, ProbeDir: t.ProbeDir}, nil
 }
 
-// ParseTargetURL splits a --url into the base the suite connects to (http://host:port) and the
+// ParseTargetURL splits a --url into the base the suite connects to (http(s)://host:port) and the
 // mount prefix the app is served under ("" or "/path", no trailing slash).
 func ParseTargetURL(raw string) (base, mount string, err error) {
 	u, err := url.Parse(raw)
-	if err != nil || u.Scheme != "http" || u.Host == "" || u.Port() == "" || u.RawQuery != "" || u.Fragment != "" {
-		return "", "", fmt.Errorf("--url %q: want http://host:port[/mount-prefix] (plain HTTP, explicit port)", raw)
+	if err != nil || u.Scheme != "http" && u.Scheme != "https" || u.Host == "" || u.Port() == "" || u.RawQuery != "" || u.Fragment != "" {
+		return "", "", fmt.Errorf("--url %q: want http://host:port[/mount-prefix] or https://… (explicit port)", raw)
 	}
-	return "http://" + u.Host, strings.TrimRight(u.EscapedPath(), "/"), nil
+	return u.Scheme + "://" + u.Host, strings.TrimRight(u.EscapedPath(), "/"), nil
+}
+
+// callableKindsCase is judged against servers the harness starts for it: the same server, with
+// the probe given as a class and as an instance instead of a function.
+const callableKindsCase = "environ.callable-kinds"
+
+// EnvCallableKinds passes the suite those servers, one "kind=URL" a line, or "kind=!reason" for
+// one that did not start.
+const EnvCallableKinds = "WSGISPEC_CALLABLE_KINDS"
+
+// The probe's other callables (pyapps/probe/probe.py): the same app as a class whose instances
+// are the response, and as an instance with __call__.
+var probeCallableKinds = [][2]string{{"class", "ApplicationClass"}, {"instance", "application_instance"}}
+
+// startCallableKinds starts adapter once per other kind of callable and returns EnvCallableKinds'
+// value and the function that stops them.
+func (cfg ConformConfig) startCallableKinds(ctx context.Context, adapter *Adapter, app App) (string, func()) {
+	var parts []string
+	var servers []*Server
+	for _, kind := range probeCallableKinds {
+		a := app
+		a.Callable = kind[1]
+		srv, err := Start(ctx, adapter, a, Options{Env: cfg.Env, StartTimeout: cfg.StartTimeout})
+		if err != nil {
+			reason, _, _ := strings.Cut(err.Error(), "\n")
+			parts = append(parts, kind[0]+"=!"+reason)
+			continue
+		}
+		servers = append(servers, srv)
+		parts = append(parts, kind[0]+"="+srv.URL)
+	}
+	return strings.Join(parts, "\n"), func() {
+		for _, s := range servers {
+			s.Stop()
+		}
+	}
 }

@@ -93,12 +93,19 @@ func readConformJSON(t *testing.T, path string) conformFile {
 // and returns the statuses by case ID.
 func conformBroken(t *testing.T, broken, glob string) map[string]CaseResult {
 	t.Helper()
+	return conformBrokenEnv(t, []string{"BROKEN=" + broken}, glob)
+}
+
+// conformBrokenEnv is conformBroken with wsgispec's extra environment (BROKEN among it).
+func conformBrokenEnv(t *testing.T, env []string, glob string) map[string]CaseResult {
+	t.Helper()
+	broken := strings.Join(env, " ")
 	out := filepath.Join(t.TempDir(), "c.json")
 	args := []string{"conform", "--server-cmd", brokenServerCmd(t), passBroken, "--json", out}
 	if glob != "" {
 		args = append(args, "--cases", glob)
 	}
-	r := runWsgispec(t, []string{"BROKEN=" + broken}, args...)
+	r := runWsgispec(t, env, args...)
 	if r.code == 2 {
 		t.Fatalf("BROKEN=%s: setup error:\n%s%s", broken, r.stderr, r.stdout)
 	}
@@ -231,7 +238,7 @@ func TestConformSetupErrors(t *testing.T) {
 		{[]string{"conform", "--server", "gunicorn", "--cases", "a/b"}, "may hold only"},
 		{[]string{"conform", "--server", "gunicorn", "--expect-failures", badList}, `"environ.no-such-case" is not a case ID`},
 		{[]string{"conform", "--server", "gunicorn", "--expect-failures", "/no/such/file"}, "no such file"},
-		{[]string{"conform", "--url", "https://127.0.0.1:8443"}, "plain HTTP"},
+		{[]string{"conform", "--url", "ftp://127.0.0.1:8443"}, "want http://host:port"},
 		{[]string{"conform", "--server", "gunicorn", "--python", "/no/such/python"}, "server gunicorn is not installed"},
 		{[]string{"conform", "--no-such-flag"}, "flag provided but not defined"},
 		{[]string{"conform", "extra"}, `unexpected argument "extra"`},

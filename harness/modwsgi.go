@@ -31,6 +31,8 @@ var modWSGIAdapter = &Adapter{
 	Purposes: ForAll,
 	Detect:   detectModWSGI,
 	Command:  modWSGICommand,
+	// apache2 -X: one prefork process serving one request at a time.
+	Concurrency: &Concurrency{},
 }
 
 func apacheBinary() string {

@@ -42,6 +42,10 @@ type conformView struct {
 	Columns []*conformColumn
 	Areas   []*areaGroup
 	Levels  []catalog.Level
+	// Coverage is how the catalog covers PEP 3333's server-side statements, per section and
+	// keyword (the catalog of this build, whatever the runs' versions).
+	Coverage []catalog.SectionCoverage
+	Keywords []catalog.Keyword
 }
 
 // levelCount counts one level's cases in one column.
@@ -94,7 +98,8 @@ type cell struct {
 // buildConform merges the conform runs into one matrix: a column per server × host (the latest
 // run of each), a row per case any run reported, grouped by area in the catalog's order.
 func buildConform(d *Data, tags hostTags) *conformView {
-	v := &conformView{Levels: []catalog.Level{catalog.Must, catalog.Should, catalog.May, catalog.Info}}
+	v := &conformView{Levels: []catalog.Level{catalog.Must, catalog.Should, catalog.May, catalog.Info},
+		Coverage: catalog.CoverageBySection(), Keywords: catalog.Keywords}
 	byKey := map[serverKey]*conformColumn{}
 	cases := map[string]catalog.Case{}
 	var caseOrder []string

@@ -211,6 +211,7 @@ func TestRenderPages(t *testing.T) {
 			`id="r-start_response.checks-headers"`, `href="#d1-start_response.checks-headers"`,
 			`id="d1-start_response.checks-headers"`, `1 of 9 not rejected: headers:not-list`,
 			`Servers should check for errors in the headers`, `<option>http</option>`,
+			`id="coverage"`, `<th>Optional Platform-Specific File Handling</th>`, // the statement coverage table
 		},
 		FrameworksPage: {`<th>gateway · H1</th>`, `<th>django<br>`},
 		BenchmarksPage: {`id="s-hello-closed"`, `latency over time`, `vs reference`, `server context switches per request`, `ctx switches/req`},

@@ -20,13 +20,36 @@ BROKEN=area[,area...] in the environment switches on that area's defects:
   hang           requests for /environ... never get an answer (others do, so the server starts)
   busy           one connection at a time (single-threaded, like wsgiref), and after answering a
                  request for /exception the server stays busy for BUSY_SECONDS (default 15)
+
+and one defect for each case that the areas' defects do not single out:
+  header-case        application header names are compared case-sensitively (a lower-case
+                     content-length is missed, so the body is chunked beside it)
+  error-before-body  an exception before any body sends the stored status and headers
+  write-past-length  write() past the Content-Length sends everything and does not raise
+  empty-chunk        an empty bytestring after the body started is sent as a (last) chunk
+  no-content-body    204 and 304 responses are chunked
+  iterate-past-length  iteration goes on after the Content-Length is met
+  close-skipped      close() is not called when the server itself ends or skips iteration
+  not-dumb           repeated header fields are joined, the reason phrase is the server's own
+  environ-framing    the response is framed by the environ the application may have rewritten
+  write-dropped      write() output is dropped when the returned iterable is empty
+  sniff              a returned object with read() is read instead of iterated
+  concurrency        wsgi.multithread says false, though requests run in threads
+  callable-kind      an application that is not a plain function is refused at start-up
+  no-host            SERVER_NAME and SERVER_PORT come from Host only (empty without it)
+  https              over TLS, wsgi.url_scheme says "http" and HTTPS is not set
+
+TLS_CERT and TLS_KEY in the environment make it serve HTTPS.
 """
 
 import email.utils
+import http
 import importlib
+import inspect
 import os
 import re
 import socket
+import ssl
 import sys
 import threading
 import time
@@ -34,7 +57,10 @@ import traceback
 from urllib.parse import unquote_to_bytes
 
 AREAS = {"environ", "input", "errors", "start_response", "headers", "exc_info", "write", "close",
-         "body", "file_wrapper", "http", "hang", "busy"}
+         "body", "file_wrapper", "http", "hang",
+         "header-case", "error-before-body", "write-past-length", "empty-chunk", "no-content-body",
+         "iterate-past-length", "close-skipped", "not-dumb", "environ-framing", "write-dropped",
+         "sniff", "concurrency", "callable-kind", "no-host", "https", "busy"}
 BROKEN = {a.strip() for a in os.environ.get("BROKEN", "").split(",") if a.strip()}
 
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
@@ -250,25 +276,28 @@ class Response:
             raise AssertionError("write() called before start_response")
         if not isinstance(data, bytes):
             raise TypeError("write() takes bytes, not %s" % type(data).__name__)
-        if "write" in BROKEN:
+        if "write" in BROKEN or "write-dropped" in BROKEN:
             self.held.append(data)
-        else:
-            self.send(data)
+            return
+        before = self.written
+        self.send(data)
+        if self.length is not None and before + len(data) > self.length and "write-past-length" not in BROKEN:
+            raise ValueError("write() past the Content-Length of %d" % self.length)
 
     def send(self, data):
         if not isinstance(data, bytes):
             raise TypeError("the application yielded %s, not bytes" % type(data).__name__)
-        if not data:
+        if not data and not ("empty-chunk" in BROKEN and self.sent):
             return
         if not self.sent:
             self.send_head(empty=False)
         if self.method == "HEAD" and "body" not in BROKEN:
             return
-        if self.length is not None and "body" not in BROKEN:
+        if self.length is not None and "body" not in BROKEN and "write-past-length" not in BROKEN:
             data = data[:max(self.length - self.written, 0)]
         self.written += len(data)
         if self.chunked:
-            data = b"%x\r\n%s\r\n" % (len(data), data) if data else b""
+            data = b"%x\r\n%s\r\n" % (len(data), data) if data or "empty-chunk" in BROKEN else b""
         self.wfile.write(data)
         self.wfile.flush()
 
@@ -278,9 +307,19 @@ class Response:
         self.sent = True
         code = int(self.status[:3]) if self.status[:3].isdigit() else 500
         headers = list(self.headers)
-        names = {str(n).lower() for n, _ in headers}
-        bodiless = self.method == "HEAD" or code < 200 or code in (204, 304)
-        if "content-length" in names:
+        exact = "header-case" in BROKEN
+        names = {str(n) if exact else str(n).lower() for n, _ in headers}
+
+        def has(canonical):
+            return (canonical if exact else canonical.lower()) in names
+
+        bodiless = self.method == "HEAD" or code < 200 or code in (204, 304) and "no-content-body" not in BROKEN
+        if "not-dumb" in BROKEN:
+            joined = {}
+            for name, value in headers:
+                joined[name.lower()] = joined[name.lower()] + ", " + value if name.lower() in joined else value
+            headers = [(n.title(), v) for n, v in joined.items()]
+        if has("Content-Length"):
             for name, value in headers:
                 if name.lower() == "content-length":
                     self.length = int(value)
@@ -293,17 +332,23 @@ class Response:
             headers.append(("Transfer-Encoding", "chunked"))
         else:
             self.keep_alive = False  # close-delimited
-        if "date" not in names and "start_response" not in BROKEN:
+        if not has("Date") and "start_response" not in BROKEN:
             headers.append(("Date", email.utils.formatdate(usegmt=True)))
         headers.append(("Server", "brokenserver"))
         if not self.keep_alive:
             headers.append(("Connection", "close"))
-        head = "HTTP/1.1 %s\r\n" % self.status + "".join("%s: %s\r\n" % h for h in headers) + "\r\n"
+        status = self.status
+        if "not-dumb" in BROKEN:
+            try:
+                status = "%d %s" % (code, http.HTTPStatus(code).phrase)
+            except ValueError:
+                status = "%d Unknown" % code
+        head = "HTTP/1.1 %s\r\n" % status + "".join("%s: %s\r\n" % h for h in headers) + "\r\n"
         self.wfile.write(head.encode("latin-1"))
         self.wfile.flush()
 
-    def finish(self):
-        for data in self.held:
+    def finish(self, yielded=True):
+        for data in self.held if yielded or "write-dropped" not in BROKEN else []:
             self.send(data)
         if not self.sent:
             self.send_head(empty=True)
@@ -333,16 +378,21 @@ def check_status_and_headers(status, headers):
 
 
 class Server:
-    def __init__(self, host, port, app):
-        self.host, self.port, self.app = host, port, app
+    def __init__(self, host, port, app, tls=None):
+        self.host, self.port, self.app, self.tls = host, port, app, tls
         self.busy_after = False
 
     def serve(self):
         listener = socket.create_server((self.host, self.port), backlog=128)
+        if self.tls:
+            listener = self.tls.wrap_socket(listener, server_side=True)
         print("brokenserver: listening on %s:%d, defects: %s" % (
             self.host, self.port, ",".join(sorted(BROKEN)) or "none"), flush=True)
         while True:
-            conn, addr = listener.accept()
+            try:
+                conn, addr = listener.accept()
+            except (ssl.SSLError, OSError):
+                continue  # a failed TLS handshake ends that connection only
             if "busy" in BROKEN:
                 self.connection(conn, addr)
                 continue
@@ -405,19 +455,40 @@ class Server:
         return resp.keep_alive and body_input.drain(DRAIN_LIMIT)
 
     def run_app(self, environ, resp):
-        result = self.app(environ, resp.start_response)
+        try:
+            result = self.app(environ, resp.start_response)
+        except Exception:
+            if "error-before-body" in BROKEN and resp.status is not None:
+                resp.send_head(empty=False)
+            raise
+        if "environ-framing" in BROKEN:
+            resp.method = environ.get("REQUEST_METHOD", resp.method)
+        ended_early = False  # the server stopped iterating, or never started, on its own
         try:
             if isinstance(result, (list, tuple)) and len(result) == 1 and resp.status is not None \
                     and not resp.sent and not any(n.lower() == "content-length" for n, _ in resp.headers) \
                     and isinstance(result[0], bytes):
                 resp.headers.append(("Content-Length", str(len(result[0]))))
-            for data in result:
+            blocks = [result.read()] if "sniff" in BROKEN and hasattr(result, "read") else result
+            yielded = False
+            for data in blocks:
                 if resp.status is None:
                     raise AssertionError("the application yielded before calling start_response")
+                yielded = yielded or bool(data)
                 resp.send(data)
-            resp.finish()
+                if resp.length is not None and resp.written >= resp.length and "iterate-past-length" not in BROKEN \
+                        and "body" not in BROKEN:
+                    ended_early = True
+                    break
+            resp.finish(yielded)
+        except Exception:
+            if "error-before-body" in BROKEN and resp.status is not None and not resp.sent:
+                resp.send_head(empty=False)
+            ended_early = True
+            raise
         finally:
-            if hasattr(result, "close") and "close" not in BROKEN:
+            ended_early = ended_early or resp.method == "HEAD"
+            if hasattr(result, "close") and "close" not in BROKEN and not ("close-skipped" in BROKEN and ended_early):
                 result.close()
 
     def environ(self, rfile, wfile, addr, method, target, version, headers):
@@ -458,15 +529,15 @@ class Server:
             "QUERY_STRING": query,
             "SERVER_NAME": self.host,
             "SERVER_PORT": self.port if "environ" in BROKEN else str(self.port),
+            "wsgi.url_scheme": "https" if self.tls and "https" not in BROKEN else "http",
             "SERVER_PROTOCOL": version,
             "SERVER_SOFTWARE": "brokenserver",
             "REMOTE_ADDR": addr[0],
             "REMOTE_PORT": str(addr[1]),
             "wsgi.version": (1, 0),
-            "wsgi.url_scheme": "http",
             "wsgi.input": body_input,
             "wsgi.errors": AsciiOnlyErrors() if "errors" in BROKEN else sys.stderr,
-            "wsgi.multithread": True,
+            "wsgi.multithread": "concurrency" not in BROKEN,
             "wsgi.multiprocess": False,
             "wsgi.run_once": False,
             "wsgi.input_terminated": True,
@@ -474,6 +545,11 @@ class Server:
         })
         if length:
             environ["CONTENT_LENGTH"] = length
+        if self.tls and "https" not in BROKEN:
+            environ["HTTPS"] = "on"
+        if "no-host" in BROKEN:
+            host = next((v for n, v in headers if n.lower() == "host"), "")
+            environ["SERVER_NAME"], _, environ["SERVER_PORT"] = host.partition(":")
         for name, value in headers:
             key = name.upper().replace("-", "_")
             if key in ("CONTENT_LENGTH", "TRANSFER_ENCODING"):
@@ -527,7 +603,13 @@ def main():
     module, _, name = spec.partition(":")
     sys.path.insert(0, os.getcwd())
     app = getattr(importlib.import_module(module), name or "application")
-    Server(host, port, app).serve()
+    if "callable-kind" in BROKEN and not inspect.isfunction(app):
+        sys.exit("brokenserver: %s is not a function" % spec)
+    tls = None
+    if os.environ.get("TLS_CERT"):
+        tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        tls.load_cert_chain(os.environ["TLS_CERT"], os.environ["TLS_KEY"])
+    Server(host, port, app, tls).serve()
 
 
 if __name__ == "__main__":

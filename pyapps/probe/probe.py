@@ -30,6 +30,8 @@ Routes (first segment of PATH_INFO):
   /exception       raises before calling start_response
   /file-wrapper    returns wsgi.file_wrapper over a real or file-like object
   /concurrency     holds the request, reports pid and OS thread, for the multithread/multiprocess flags
+  /mutate-environ  rewrites its environ (method, protocol, Connection, path, new keys), then streams
+  /not-sniffed     returns an iterable that also has read() and fileno() giving other bytes
   /validated       an echo app wrapped in wsgiref.validate.validator
   /idle            a tiny answer: the harness asks it to see that the server serves new requests
 
@@ -415,10 +417,17 @@ class Script:
             elif name == "raise":
                 self.record("raise")
                 raise ProbeError("deliberate failure during iteration")
+            elif name == "mark":
+                # Records that the server ran the iterable up to here.
+                self.record(arg)
             elif name in ("write", "write-hex"):
                 if in_iterable:
                     raise ValueError("write steps belong in app=, not iter= (PEP 3333 forbids write() from the iterable)")
-                self.write(arg.encode("latin-1") if name == "write" else bytes.fromhex(arg))
+                try:
+                    self.write(arg.encode("latin-1") if name == "write" else bytes.fromhex(arg))
+                except BaseException as exc:
+                    self.record("write-raised", error=error_text(exc))
+                    raise
             elif name == "yield":
                 yield arg.encode("latin-1")
             elif name == "yield-hex":
@@ -621,6 +630,75 @@ def concurrency_route(environ, start_response):
     )
 
 
+# --- /mutate-environ ---------------------------------------------------------------------------
+
+MUTATED_BODY = [b"mutated ", b"environ ", b"body"]
+
+
+def mutate_environ_route(environ, start_response):
+    """Rewrites environ as the PEP allows an application to: a server that reads it back for
+    the response's framing (HEAD, HTTP/1.0, Connection) or hands it to the next request shows."""
+    environ["REQUEST_METHOD"] = "HEAD"
+    environ["SERVER_PROTOCOL"] = "HTTP/1.0"
+    environ["HTTP_CONNECTION"] = "close"
+    environ["PATH_INFO"] = "/mutated"
+    environ["HTTP_X_PROBE_LEAK"] = "leaked"
+    environ["wsgispec_probe.leak"] = "leaked"
+    environ.pop("QUERY_STRING", None)
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return ScriptedIterable(MUTATED_BODY, Recorder(environ))
+
+
+class ScriptedIterable:
+    """A plain iterable over fixed blocks that records close()."""
+
+    def __init__(self, blocks, record):
+        self.blocks, self.record = blocks, record
+
+    def __iter__(self):
+        return iter(self.blocks)
+
+    def close(self):
+        self.record("close")
+
+
+# --- /not-sniffed ------------------------------------------------------------------------------
+
+SNIFF_BODY = [b"iterated ", b"body"]
+SNIFF_WRONG = b"WRONG: the server used read() or fileno() of the returned iterable"
+
+
+class SniffBait(ScriptedIterable):
+    """Iterates to SNIFF_BODY, but also has read() and fileno() (of a real file) that give other
+    bytes: a server that takes it for a file (sendfile, read loops) sends those instead."""
+
+    def __init__(self, record):
+        super().__init__(SNIFF_BODY, record)
+        self.file = tempfile.TemporaryFile()
+        self.file.write(SNIFF_WRONG)
+        self.file.seek(0)
+
+    def read(self, size=-1):
+        self.record("read-called")
+        return SNIFF_WRONG
+
+    def fileno(self):
+        self.record("fileno-called")
+        return self.file.fileno()
+
+    def close(self):
+        super().close()
+        self.file.close()
+
+
+def not_sniffed_route(environ, start_response):
+    headers = [("Content-Type", "text/plain")]
+    if param(environ, "cl"):
+        headers.append(("Content-Length", str(sum(map(len, SNIFF_BODY)))))
+    start_response("200 OK", headers)
+    return SniffBait(Recorder(environ))
+
+
 # --- /validated --------------------------------------------------------------------------------
 
 
@@ -700,6 +778,8 @@ ROUTES = {
     "exception": exception_route,
     "file-wrapper": file_wrapper_route,
     "concurrency": concurrency_route,
+    "mutate-environ": mutate_environ_route,
+    "not-sniffed": not_sniffed_route,
     "validated": validated_route,
     "idle": idle_route,
 }
@@ -744,6 +824,32 @@ application.__signature__ = SIGNATURE
 
 def route_name(environ):
     return environ.get("PATH_INFO", "").lstrip("/").split("/", 1)[0]
+
+
+class ApplicationClass:
+    """The probe as a class (PEP 3333's AppClass): calling it makes the instance that is the
+    response iterable. The conformance harness starts a server with it (and with
+    application_instance) to see that the server does not depend on the kind of callable."""
+
+    def __init__(self, environ, start_response):
+        self.result = application(environ, start_response)
+
+    def __iter__(self):
+        return iter(self.result)
+
+    def close(self):
+        if callable(getattr(self.result, "close", None)):
+            self.result.close()
+
+
+class CallableProbe:
+    """The probe as an instance with __call__."""
+
+    def __call__(self, environ, start_response):
+        return application(environ, start_response)
+
+
+application_instance = CallableProbe()
 
 
 def route(environ, start_response, called_by_keyword):

@@ -29,6 +29,9 @@ type Case struct {
 	Level       Level  `json:"level"`
 	Title       string `json:"title"`
 	Requirement string `json:"requirement"` // the PEP's words (or, for INFO, the behaviour checked)
+	// LevelWhy defends a level that is not simply the keyword of the quoted sentence: a duty
+	// the PEP implies, an HTTP rule, a permission that binds the other side.
+	LevelWhy string `json:"level_why,omitempty"`
 }
 
 // Labels are the Ginkgo labels a spec for this case carries: "case:<id>", "area:<area>",

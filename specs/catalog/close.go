@@ -22,5 +22,14 @@ func init() {
 		Case{ID: "close.called-once", Area: "close", Section: section, Level: Info,
 			Title:       "close() is called exactly once per request",
 			Requirement: "Not stated by PEP 3333, whose example gateway calls close() once in a finally block; calling it twice runs an application's cleanup twice."},
+		Case{ID: "close.on-head", Area: "close", Section: section, Level: Must,
+			Title:       "close() is called for a HEAD request, whose body the server does not send",
+			Requirement: mustCall},
+		Case{ID: "close.on-content-length-cut", Area: "close", Section: section, Level: Must,
+			Title:       "close() is called when the server stops at the application's Content-Length",
+			Requirement: mustCall},
+		Case{ID: "close.on-rejected-headers", Area: "close", Section: section, Level: Must,
+			Title:       "close() is called when the server rejects the headers the iterable passes to start_response",
+			Requirement: mustCall},
 	)
 }

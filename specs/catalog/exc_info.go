@@ -26,5 +26,9 @@ func init() {
 		Case{ID: "exc_info.unhandled-exception", Area: "exc_info", Section: "Error Handling", Level: Should,
 			Title:       "an exception escaping the application is trapped: a 5xx or a closed connection, and the server keeps serving",
 			Requirement: "Servers should trap and log any exception that aborts an application or the iteration of its return value."},
+		Case{ID: "exc_info.error-before-body", Area: "exc_info", Section: "The start_response() Callable", Level: Must,
+			Title:       "an exception after start_response but before any body: the stored status and headers are never sent",
+			Requirement: "However, the start_response callable must not actually transmit the response headers. Instead, it must store them for the server or gateway to transmit only after the first iteration of the application return value that yields a non-empty bytestring, or upon the application's first invocation of the write() callable. ... This delaying of response header transmission is to ensure that buffered and asynchronous applications can replace their originally intended output with error output, up until the last possible moment.",
+			LevelWhy:    "MUST, the deferred-headers rule: no body was produced, so the stored status was never due. A 5xx (Servers should trap and log any exception that aborts an application) is what the case expects instead, and what it reports."},
 	)
 }

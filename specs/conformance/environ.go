@@ -3,8 +3,12 @@ package conformance
 import (
 	"encoding/json"
 	"fmt"
+	"net/url"
+	"os"
 	"regexp"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -228,7 +232,7 @@ var _ = nodes.Describe("environ", func() {
 			}
 			k.saw("%s", d.show("wsgi.version"))
 		}),
-		caseEntry("environ.wsgi-url-scheme", func(k *check, d environDump) { wantStr(k, d, "wsgi.url_scheme", "http") }),
+		caseEntry("environ.wsgi-url-scheme", func(k *check, d environDump) { wantStr(k, d, "wsgi.url_scheme", target.scheme) }),
 		caseEntry("environ.wsgi-input", func(k *check, d environDump) {
 			wantPresent(k, d, "wsgi.input", "read", "readline", "readlines", "__iter__")
 		}),
@@ -254,13 +258,13 @@ var _ = nodes.Describe("environ", func() {
 			k.saw("%s", strings.Join(seen, "; "))
 		})
 		caseSpec("environ.absent-values", func(k *check) {
-			k.expect("QUERY_STRING, CONTENT_TYPE and CONTENT_LENGTH each absent or \"\" for a GET with no query, no Content-Type and no body")
+			k.expect("QUERY_STRING, CONTENT_TYPE and CONTENT_LENGTH each absent or \"\" (CONTENT_LENGTH also \"0\") for a GET with no query, no Content-Type and no body")
 			d, _ := k.environOf(request{path: "/environ"})
 			var wrong, seen []string
 			for _, key := range []string{"QUERY_STRING", "CONTENT_TYPE", "CONTENT_LENGTH"} {
 				seen = append(seen, d.show(key))
 				if _, present := d.Environ[key]; present {
-					if got, ok := d.str(key); !ok || got != "" {
+					if got, ok := d.str(key); !ok || got != "" && !(key == "CONTENT_LENGTH" && got == "0") {
 						wrong = append(wrong, d.show(key))
 					}
 				}
@@ -364,6 +368,159 @@ var _ = nodes.Describe("environ", func() {
 		})
 	})
 
+	Describe("over TLS", func() {
+		caseSpec("environ.https-on", func(k *check) {
+			if target.scheme != "https" {
+				k.skipf("the target is plain HTTP: run against an https:// target (conform --url https://host:port) to judge this")
+			}
+			k.expect("HTTPS=\"on\" (or \"1\") for a request over TLS")
+			d, _ := k.environOf(request{path: "/environ"})
+			if got, _ := d.str("HTTPS"); !strings.EqualFold(got, "on") && got != "1" {
+				k.failf("%s (wsgi.url_scheme %s)", d.show("HTTPS"), d.show("wsgi.url_scheme"))
+			}
+			k.saw("%s", d.show("HTTPS"))
+		})
+	})
+
+	Describe("what the application does with its environ", func() {
+		caseSpec("environ.server-name-without-host", func(k *check) {
+			k.expect("for an HTTP/1.0 request without Host: SERVER_NAME a non-empty str, SERVER_PORT a non-empty str of digits")
+			d, _ := k.environOf(request{path: "/environ", proto: "HTTP/1.0", noHost: true})
+			name, _ := d.str("SERVER_NAME")
+			port, _ := d.str("SERVER_PORT")
+			if name == "" || !regexp.MustCompile(`^[0-9]+$`).MatchString(port) {
+				k.failf("%s, %s (%s)", d.show("SERVER_NAME"), d.show("SERVER_PORT"), d.show("HTTP_HOST"))
+			}
+			k.saw("%s, %s", d.show("SERVER_NAME"), d.show("SERVER_PORT"))
+		})
+
+		caseSpec("environ.mutation-isolated", func(k *check) {
+			const body = "mutated environ body"
+			k.expect("GET /mutate-environ (the application sets REQUEST_METHOD=HEAD, SERVER_PROTOCOL=HTTP/1.0, HTTP_CONNECTION=close, new keys) still gets its whole body %q; the next request's environ, on the same connection and on a new one, has none of the changes", body)
+			token := newToken()
+			c := k.open()
+			x := k.tryOn(c, request{path: "/mutate-environ", token: token})
+			// A close-delimited body left open is body.chunked-valid's failure, not this case's:
+			// judge its bytes, and go on with a new connection.
+			framed := x.err == nil
+			if !framed && !(isTimeout(x.err) && x.resp != nil && x.resp.Framing == rawhttp.CloseDelimited) {
+				k.completed(x)
+			}
+			if x.resp.Status != 200 || string(x.resp.Body) != body {
+				k.failf("%q with %s body %q: the server framed the response by the environ the application rewrote", x.resp.StatusLine, x.resp.Framing, clip(x.resp.Body))
+			}
+			seen := []string{fmt.Sprintf("%s body %q", x.resp.Framing, body)}
+			closed := true
+			if framed {
+				var extra []byte
+				extra, closed, _ = c.Drain(time.Now().Add(200 * time.Millisecond))
+				if len(extra) > 0 {
+					k.failf("%d more bytes after the response: %q", len(extra), clip(extra))
+				}
+			}
+			// The same connection first, then a new one after closing it: a server with one
+			// worker (mod_wsgi under apache2 -X) serves one connection at a time.
+			wheres := []string{"on a new connection"}
+			if !closed {
+				wheres = []string{"on the same connection", "on a new connection"}
+			}
+			for _, where := range wheres {
+				next := c
+				if where == "on a new connection" {
+					next = k.open()
+				}
+				nx := k.completed(k.tryOn(next, request{path: "/environ"}))
+				var d environDump
+				k.probeJSON(nx, &d)
+				var leaked []string
+				for _, key := range []string{"HTTP_X_PROBE_LEAK", "wsgispec_probe.leak"} {
+					if _, present := d.Environ[key]; present {
+						leaked = append(leaked, d.show(key))
+					}
+				}
+				for key, want := range map[string]string{"REQUEST_METHOD": "GET", "SERVER_PROTOCOL": "HTTP/1.1", "PATH_INFO": "/environ"} {
+					if got, _ := d.str(key); got != want {
+						leaked = append(leaked, d.show(key))
+					}
+				}
+				if _, present := d.Environ["HTTP_CONNECTION"]; present {
+					leaked = append(leaked, d.show("HTTP_CONNECTION"))
+				}
+				if len(leaked) > 0 {
+					sort.Strings(leaked)
+					k.failf("the next request %s saw the earlier application's changes: %s", where, strings.Join(leaked, ", "))
+				}
+				seen = append(seen, "the next request "+where+" had a clean environ")
+			}
+			k.saw("%s", strings.Join(seen, "; "))
+		})
+	})
+
+	caseSpec("environ.callable-kinds", func(k *check) {
+		raw := os.Getenv(envCallableKinds)
+		if raw == "" {
+			k.skipf("only judged against a server the harness starts (a built-in or --server-cmd): it starts the server again with the probe as a class and as an instance")
+		}
+		k.expect("GET /environ answered by the probe when the server is given it as a class (probe:ApplicationClass) and as an instance with __call__ (probe:application_instance)")
+		var seen []string
+		for _, line := range strings.Split(raw, "\n") {
+			kind, where, _ := strings.Cut(line, "=")
+			if reason, failed := strings.CutPrefix(where, "!"); failed {
+				k.failf("the server given the probe as %s did not start: %s", kind, reason)
+			}
+			u, err := url.Parse(where)
+			if err != nil {
+				k.failf("%s=%q is not a URL: %v", envCallableKinds, raw, err)
+			}
+			c, err := rawhttp.Dial(u.Host, readTimeout)
+			if err != nil {
+				k.failf("could not connect to the server given the probe as %s at %s: %v", kind, u.Host, err)
+			}
+			k.track(c)
+			x := k.completed(k.tryOn(c, request{path: "/environ", header: rawhttp.Header{{Name: "Host", Value: u.Host}}}))
+			var d environDump
+			if x.resp.Status != 200 || !jsonInto(x.resp.Body, &d) || d.Environ == nil {
+				k.failf("given the probe as %s, the server answered %q with body %q", kind, x.resp.StatusLine, clip(x.resp.Body))
+			}
+			seen = append(seen, kind+": 200 from the probe")
+		}
+		k.saw("%s", strings.Join(seen, "; "))
+	})
+
+	Describe("the server's declared concurrency model", func() {
+		caseSpec("environ.concurrency-flags-declared", func(k *check) {
+			d, _ := k.environOf(request{path: "/environ"})
+			var flags []string
+			for _, key := range concurrencyKeys {
+				flags = append(flags, d.show(key))
+			}
+			model, err := declaredConcurrency()
+			if err != nil {
+				k.failf("%v", err)
+			}
+			if len(model) == 0 {
+				k.skipf("the server's concurrency model is not declared (%s, e.g. multithread=true,multiprocess=false,run_once=false), so the flags cannot be judged; it sent %s", envConcurrency, strings.Join(flags, ", "))
+			}
+			var want, wrong []string
+			for _, key := range concurrencyKeys {
+				declared, ok := model[key]
+				if !ok {
+					continue
+				}
+				want = append(want, fmt.Sprintf("%s %v", key, declared))
+				v, present := d.Environ[key]
+				if got := present && truthy(v); got != declared {
+					wrong = append(wrong, d.show(key))
+				}
+			}
+			k.expect("as declared for this server: %s", strings.Join(want, ", "))
+			if len(wrong) > 0 {
+				k.failf("%s", strings.Join(wrong, ", "))
+			}
+			k.saw("%s", strings.Join(flags, ", "))
+		})
+	})
+
 	Describe("wsgiref.validate", func() {
 		caseSpec("environ.wsgiref-validate", func(k *check) {
 			token := newToken()
@@ -442,4 +599,47 @@ func concurrentCalls(k *check) (string, []probeCall) {
 			c.Pid, c.Thread, c.Start-calls[0].Start, c.End-calls[0].Start, c.Multithread, c.Multiprocess))
 	}
 	return strings.Join(lines, "; "), calls
+}
+
+// envConcurrency is how the harness passes the suite a server's declared concurrency model:
+// "multithread=true,multiprocess=false,run_once=false" (any of the keys; unset = unknown).
+const envConcurrency = "WSGISPEC_CONCURRENCY"
+
+// envCallableKinds names the servers the harness started with the probe as other kinds of
+// callable: one "kind=http://host:port" a line, or "kind=!reason" when that one did not start.
+const envCallableKinds = "WSGISPEC_CALLABLE_KINDS"
+
+var concurrencyKeys = []string{"wsgi.multithread", "wsgi.multiprocess", "wsgi.run_once"}
+
+// declaredConcurrency parses envConcurrency into the environ keys it speaks for.
+func declaredConcurrency() (map[string]bool, error) {
+	model := map[string]bool{}
+	for _, item := range strings.Split(os.Getenv(envConcurrency), ",") {
+		if item = strings.TrimSpace(item); item == "" {
+			continue
+		}
+		name, value, _ := strings.Cut(item, "=")
+		b, err := strconv.ParseBool(value)
+		key := "wsgi." + name
+		if err != nil || !slices.Contains(concurrencyKeys, key) {
+			return nil, fmt.Errorf("%s=%q: want multithread=, multiprocess=, run_once= each true or false", envConcurrency, os.Getenv(envConcurrency))
+		}
+		model[key] = b
+	}
+	return model, nil
+}
+
+// truthy is Python's truth of a value the probe described (a bool, int, str or None).
+func truthy(v pyValue) bool {
+	if v.IsStr {
+		return v.Text != ""
+	}
+	if v.JSON == nil {
+		return true // an object of another type: true unless it defines otherwise, which none here does
+	}
+	switch string(v.JSON) {
+	case "false", "0", "null", "0.0", "[]":
+		return false
+	}
+	return true
 }

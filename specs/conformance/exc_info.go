@@ -3,6 +3,7 @@ package conformance
 import (
 	"bytes"
 	"fmt"
+	"strings"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -122,5 +123,22 @@ var _ = nodes.Describe("exc_info", func() {
 			k.failf("%s, then %q for the next request", first, next.resp.StatusLine)
 		}
 		k.saw("%s, then 200 for the next request", first)
+	})
+
+	caseSpec("exc_info.error-before-body", func(k *check) {
+		k.expect("no \"200 Probe Stored\" status and no X-Probe-Stored header (a 5xx instead) when, after start_response, the application raises, or its iterable raises before yielding anything")
+		var seen []string
+		for _, v := range []struct{ what, step string }{{"the application raised", "app"}, {"the iterable raised", "iter"}} {
+			x := k.try(request{path: probePath("/stream", "status", "200 Probe Stored", "h", "Content-Type: text/plain", "h", "X-Probe-Stored: yes", v.step, "raise"), token: newToken()})
+			switch {
+			case x.resp == nil:
+				seen = append(seen, fmt.Sprintf("%s: no response (%s)", v.what, x.problem()))
+			case x.resp.Status == 200 || x.resp.Header.Has("X-Probe-Stored"):
+				k.failf("%s before any body, yet the client got %q with X-Probe-Stored %q: the stored status and headers were sent", v.what, x.resp.StatusLine, x.resp.Header.Get("X-Probe-Stored"))
+			default:
+				seen = append(seen, fmt.Sprintf("%s: %q", v.what, x.resp.StatusLine))
+			}
+		}
+		k.saw("%s", strings.Join(seen, "; "))
 	})
 })

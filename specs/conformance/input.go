@@ -43,7 +43,11 @@ type inputAnswer struct {
 // readInput has the probe apply ops (comma-separated) to wsgi.input for the request r.
 func (k *check) readInput(r request, ops string) inputAnswer {
 	r.path = probePath("/input", "ops", ops)
-	x := k.try(r)
+	return k.inputAnswer(k.try(r), ops)
+}
+
+// inputAnswer is readInput's judgement of the exchange x, whose request ran ops.
+func (k *check) inputAnswer(x exchange, ops string) inputAnswer {
 	if x.err != nil && x.resp == nil && isTimeout(x.err) {
 		k.failf("no response within %v: the application's %s never returned", x.timeout, strings.Join(opCalls(ops), ", then "))
 	}
@@ -223,8 +227,19 @@ var _ = nodes.Describe("wsgi.input", func() {
 
 	Describe("a chunked request body", func() {
 		caseSpec("input.chunked-body", func(k *check) {
-			k.expect("read(8192) until b\"\" returns the decoded body %q", inputBody)
-			a := k.readInput(untilEOF(chunkedPost()), "drain:8192")
+			k.expect("read(8192) until b\"\" returns the decoded body %q, or the server refuses chunked request bodies with 411 or 501 without calling the application", inputBody)
+			r := untilEOF(chunkedPost())
+			r.path = probePath("/input", "ops", "drain:8192")
+			r.token = newToken()
+			x := k.try(r)
+			if x.resp != nil && (x.resp.Status == 411 || x.resp.Status == 501) {
+				if rs := readRecords(r.token); len(rs) > 0 {
+					k.failf("%q, yet the application was called (%s)", x.resp.StatusLine, eventList(rs))
+				}
+				k.saw("the server does not support chunked request bodies and refused the request cleanly: %q", x.resp.StatusLine)
+				return
+			}
+			a := k.inputAnswer(x, "drain:8192")
 			if got := strings.Join(k.values(a)[0], ""); got != inputBody {
 				k.failf("the application read %q", got)
 			}

@@ -26,6 +26,7 @@ import (
 type request struct {
 	method  string // GET when empty
 	path    string // below the mount, e.g. "/stream?iter=..."
+	noHost  bool   // send no Host header (HTTP/1.0 allows it)
 	proto   string // HTTP/1.1 when empty
 	header  rawhttp.Header
 	body    []byte
@@ -66,7 +67,7 @@ func (r request) methodOrGet() string {
 
 func (r request) bytes() []byte {
 	var h rawhttp.Header
-	if !r.header.Has("Host") {
+	if !r.header.Has("Host") && !r.noHost {
 		h = append(h, rawhttp.Field{Name: "Host", Value: target.addr})
 	}
 	h = append(h, r.header...)
@@ -140,7 +141,7 @@ func (k *check) open() *rawhttp.Conn {
 // dial opens a connection without closing earlier ones (for requests sent side by side);
 // failing to connect fails the case.
 func (k *check) dial() *rawhttp.Conn {
-	c, err := rawhttp.Dial(target.addr, readTimeout)
+	c, err := dialTarget(readTimeout)
 	if err != nil {
 		k.failf("could not connect to %s: %v", target.addr, err)
 	}

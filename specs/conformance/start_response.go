@@ -3,8 +3,11 @@ package conformance
 import (
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/wsgispec/wsgispec/specs/rawhttp"
 )
 
 // raisedAnswer is what /start-response reports about a call it tried.
@@ -109,7 +112,91 @@ var _ = nodes.Describe("start_response", func() {
 		}
 		k.saw("Date: %s", date)
 	})
+
+	caseSpec("start_response.header-names-any-case", func(k *check) {
+		k.expect("each of Content-Length: 5, Date, Transfer-Encoding: chunked and Connection: close handled the same (status class, count of that field, body, framing) whether the application spells the name canonically or in lower or mixed case, and a lower-case content-length giving one Content-Length and no Transfer-Encoding")
+		const date = "Mon, 01 Jan 2024 00:00:00 GMT"
+		fields := []struct{ canonical, odd, value string }{
+			{"Content-Length", "content-length", "5"},
+			{"Date", "DATE", date},
+			{"Transfer-Encoding", "transfer-encoding", "chunked"},
+			{"Connection", "cOnNeCtIoN", "close"},
+		}
+		var seen []string
+		for _, f := range fields {
+			outcome := func(name string) (string, exchange) {
+				x := k.try(request{path: textStream("h", name+": "+f.value, "iter", "yield:hel,yield:lo"), token: newToken(), until: untilHas("hello")})
+				if x.resp == nil {
+					return "no response", x
+				}
+				return fmt.Sprintf("%s, %d %s fields, %s body %q", map[bool]string{true: "5xx", false: "not 5xx"}[x.resp.Status >= 500],
+					fieldCount(x.resp.Header, f.canonical), f.canonical, x.resp.Framing, clip(x.resp.Body)), x
+			}
+			want, _ := outcome(f.canonical)
+			got, x := outcome(f.odd)
+			if got != want {
+				k.failf("the application's %q gave %s, but %q gave %s: the server compared header names by case", f.odd+": "+f.value, got, f.canonical+": "+f.value, want)
+			}
+			if f.canonical == "Content-Length" && x.resp != nil && (fieldCount(x.resp.Header, "Content-Length") != 1 || x.resp.Header.Has("Transfer-Encoding")) {
+				k.failf("for \"content-length: 5\" from the application: Content-Length %q, Transfer-Encoding %q", x.resp.Header.Values("Content-Length"), x.resp.Header.Get("Transfer-Encoding"))
+			}
+			seen = append(seen, fmt.Sprintf("%s and %s: %s", f.canonical, f.odd, got))
+		}
+		k.saw("%s", strings.Join(seen, "; "))
+	})
+
+	caseSpec("start_response.set-cookie-kept-apart", func(k *check) {
+		k.expect("two Set-Cookie fields, \"a=1; Path=/\" and \"b=2\", as the application gave them")
+		x := k.playDumb("200 OK", "Set-Cookie: a=1; Path=/", "Set-Cookie: b=2")
+		if got := x.resp.Header.Values("Set-Cookie"); len(got) != 2 || got[0] != "a=1; Path=/" || got[1] != "b=2" {
+			k.failf("Set-Cookie fields %q", got)
+		}
+		k.saw("two Set-Cookie fields")
+	})
+
+	caseSpec("start_response.reason-phrase-kept", func(k *check) {
+		k.expect("status line \"HTTP/1.1 200 Probe Custom Reason\" for the application's status \"200 Probe Custom Reason\"")
+		x := k.playDumb("200 Probe Custom Reason")
+		if x.resp.Status != 200 || x.resp.Reason != "Probe Custom Reason" {
+			k.failf("status line %q", x.resp.StatusLine)
+		}
+		k.saw("%q", x.resp.StatusLine)
+	})
+
+	caseSpec("start_response.unusual-status-kept", func(k *check) {
+		statuses := []string{"299 Probe Unusual", "531 Probe Unusual"}
+		k.expect("status lines with %s, as the application gave them", strings.Join(statuses, " and "))
+		var seen []string
+		for _, s := range statuses {
+			x := k.playDumb(s)
+			if code, reason, _ := strings.Cut(s, " "); strconv.Itoa(x.resp.Status) != code || x.resp.Reason != reason {
+				k.failf("status line %q for the application's %q", x.resp.StatusLine, s)
+			}
+			seen = append(seen, strconv.Quote(x.resp.StatusLine))
+		}
+		k.saw("%s", strings.Join(seen, ", "))
+	})
 })
+
+// fieldCount counts a header's fields, its name matched in any case.
+func fieldCount(h rawhttp.Header, name string) int {
+	n := 0
+	for _, f := range h {
+		if strings.EqualFold(f.Name, name) {
+			n++
+		}
+	}
+	return n
+}
+
+// playDumb asks /stream for a response with status and the given header lines, yielding "ok".
+func (k *check) playDumb(status string, headers ...string) exchange {
+	params := []string{"status", status, "h", "Content-Type: text/plain"}
+	for _, h := range headers {
+		params = append(params, "h", h)
+	}
+	return k.do(request{path: probePath("/stream", append(params, "iter", "yield:ok")...), until: untilHas("ok")})
+}
 
 // The invalid start_response calls the probe knows (pyapps/probe/probe.py BAD_STATUS and
 // BAD_HEADERS), and hop-by-hop headers (RFC 2616 section 13.5.1; its "Trailers" is an erratum for

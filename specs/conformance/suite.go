@@ -53,6 +53,7 @@ var target = readTarget()
 
 type targetEnv struct {
 	addr     string // host:port to dial, from WSGISPEC_TARGET
+	scheme   string // WSGISPEC_TARGET's: "http", or "https" to speak TLS to it
 	mount    string // WSGISPEC_SCRIPT_NAME: the prefix the probe is served under, "" at the root
 	probeDir string // WSGISPEC_PROBE_DIR: where the probe records what only the server sees
 	server   string // WSGISPEC_SERVER, for messages
@@ -76,12 +77,12 @@ func readTarget() targetEnv {
 	switch {
 	case err != nil:
 		t.problem = fmt.Sprintf("WSGISPEC_TARGET=%q is not a URL: %v", raw, err)
-	case u.Scheme != "http" || u.Host == "" || strings.Trim(u.Path, "/") != "":
-		t.problem = fmt.Sprintf("WSGISPEC_TARGET=%q must be http://host:port with no path (use WSGISPEC_SCRIPT_NAME for a mount prefix)", raw)
+	case u.Scheme != "http" && u.Scheme != "https" || u.Host == "" || strings.Trim(u.Path, "/") != "":
+		t.problem = fmt.Sprintf("WSGISPEC_TARGET=%q must be http://host:port or https://host:port with no path (use WSGISPEC_SCRIPT_NAME for a mount prefix)", raw)
 	case u.Port() == "":
-		t.addr = u.Host + ":80"
+		t.scheme, t.addr = u.Scheme, u.Host+map[string]string{"http": ":80", "https": ":443"}[u.Scheme]
 	default:
-		t.addr = u.Host
+		t.scheme, t.addr = u.Scheme, u.Host
 	}
 	if t.mount != "" && !strings.HasPrefix(t.mount, "/") {
 		t.problem = fmt.Sprintf("WSGISPEC_SCRIPT_NAME=%q must start with /", t.mount)
@@ -105,6 +106,14 @@ var _ = nodes.ReportAfterEach(reportProgress)
 
 var targetOnce sync.Once
 
+// dialTarget connects to the target, over TLS for an https target.
+func dialTarget(timeout time.Duration) (*rawhttp.Conn, error) {
+	if target.scheme == "https" {
+		return rawhttp.DialTLS(target.addr, timeout)
+	}
+	return rawhttp.Dial(target.addr, timeout)
+}
+
 // checkTarget asks the target once for the probe's /environ, so that a wrong URL, a server not
 // running the probe or a wrong WSGISPEC_SCRIPT_NAME stops the run with one clear reason rather
 // than failing each case with its own puzzling one.
@@ -117,8 +126,13 @@ func checkTarget() string {
 		where = target.server + " (" + where + ")"
 	}
 	req := rawhttp.Request{Method: "GET", Target: target.mount + "/environ", Header: rawhttp.Header{{Name: "Host", Value: target.addr}}}
-	c, resp, err := rawhttp.Exchange(target.addr, req.Bytes(), "GET", time.Now().Add(readTimeout))
-	if c != nil {
+	deadline := time.Now().Add(readTimeout)
+	c, err := dialTarget(readTimeout)
+	var resp *rawhttp.Response
+	if err == nil {
+		if _, err = c.Write(req.Bytes(), deadline); err == nil {
+			resp, err = c.ReadResponse("GET", deadline)
+		}
 		c.Close()
 	}
 	if err != nil {

@@ -9,6 +9,7 @@ package rawhttp
 
 import (
 	"bufio"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -31,7 +32,8 @@ type Event struct {
 // Conn is one client TCP connection. It is not safe for concurrent use, except EndWhenQuiet.
 type Conn struct {
 	Addr string
-	nc   *net.TCPConn
+	nc   net.Conn     // tcp, or TLS over it
+	tcp  *net.TCPConn // for what only TCP does (Abort's reset, the local address)
 	br   *bufio.Reader
 	// events is every write and read in order; received counts the bytes read from the socket
 	// and consumed the bytes the response parser has taken out of the buffered reader.
@@ -65,9 +67,32 @@ func Dial(addr string, timeout time.Duration) (*Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Conn{Addr: addr, nc: nc.(*net.TCPConn), opened: time.Now()}
+	return newConn(addr, nc, nc.(*net.TCPConn)), nil
+}
+
+// DialTLS opens a TLS connection to addr and completes the handshake. It does not verify the
+// server's certificate: a server under test often has a self-signed one, and what is judged is
+// what it does over the connection, not who it is.
+func DialTLS(addr string, timeout time.Duration) (*Conn, error) {
+	nc, err := net.DialTimeout("tcp", addr, timeout)
+	if err != nil {
+		return nil, err
+	}
+	host, _, _ := net.SplitHostPort(addr)
+	tc := tls.Client(nc, &tls.Config{ServerName: host, InsecureSkipVerify: true})
+	tc.SetDeadline(time.Now().Add(timeout))
+	if err := tc.Handshake(); err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("TLS handshake: %w", err)
+	}
+	tc.SetDeadline(time.Time{})
+	return newConn(addr, tc, nc.(*net.TCPConn)), nil
+}
+
+func newConn(addr string, nc net.Conn, tcp *net.TCPConn) *Conn {
+	c := &Conn{Addr: addr, nc: nc, tcp: tcp, opened: time.Now()}
 	c.br = bufio.NewReaderSize(recordingReader{c}, 64<<10)
-	return c, nil
+	return c
 }
 
 // recordingReader logs every read from the socket, so that the arrival time of any received
@@ -148,7 +173,12 @@ func (c *Conn) Write(p []byte, deadline time.Time) (time.Time, error) {
 
 // CloseWrite half-closes the connection: the server reads end of stream, the client can still
 // read the response.
-func (c *Conn) CloseWrite() error { return c.nc.CloseWrite() }
+func (c *Conn) CloseWrite() error {
+	if tc, ok := c.nc.(*tls.Conn); ok {
+		return tc.CloseWrite()
+	}
+	return c.tcp.CloseWrite()
+}
 
 // Close closes the connection gracefully.
 func (c *Conn) Close() error { return c.nc.Close() }
@@ -156,15 +186,15 @@ func (c *Conn) Close() error { return c.nc.Close() }
 // Abort resets the connection (RST instead of FIN), the way a browser tab that is closed in the
 // middle of a download looks to the server: its next write fails at once.
 func (c *Conn) Abort() error {
-	if err := c.nc.SetLinger(0); err != nil {
-		c.nc.Close()
+	if err := c.tcp.SetLinger(0); err != nil {
+		c.tcp.Close()
 		return err
 	}
-	return c.nc.Close()
+	return c.tcp.Close()
 }
 
 // LocalAddr is the client's end of the connection, as the server sees it.
-func (c *Conn) LocalAddr() *net.TCPAddr { return c.nc.LocalAddr().(*net.TCPAddr) }
+func (c *Conn) LocalAddr() *net.TCPAddr { return c.tcp.LocalAddr().(*net.TCPAddr) }
 
 // Events returns every write and read so far.
 func (c *Conn) Events() []Event { return c.events }

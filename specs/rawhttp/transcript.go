@@ -1,6 +1,7 @@
 package rawhttp
 
 import (
+	"crypto/tls"
 	"fmt"
 	"net"
 	"strings"
@@ -96,7 +97,14 @@ const maxReplay = 16 << 10
 // replay by hand: printf with octal escapes piped to nc, long runs of one byte generated with
 // head and tr so that oversized requests stay short.
 func (c *Conn) Reproduce() string {
-	return ReplayLine(c.Addr, c.Sent())
+	line := ReplayLine(c.Addr, c.Sent())
+	if _, tls := c.nc.(*tls.Conn); tls {
+		// openssl speaks the TLS nc cannot; -quiet also keeps the connection after stdin ends.
+		if pipe, ok := strings.CutSuffix(line, " | nc "+strings.Replace(c.Addr, ":", " ", 1)); ok {
+			return pipe + " | openssl s_client -quiet -connect " + c.Addr
+		}
+	}
+	return line
 }
 
 // ReplayLine is Reproduce for any bytes and address.

@@ -1,0 +1,174 @@
+package harness
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"fmt"
+	"math/big"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// caseDefects are brokenserver's defects that single out cases (see its docstring), each with
+// the cases that must catch it.
+var caseDefects = map[string][]string{
+	"header-case":         {"start_response.header-names-any-case"},
+	"error-before-body":   {"exc_info.error-before-body"},
+	"write-past-length":   {"write.past-content-length"},
+	"empty-chunk":         {"body.empty-block-mid-body"},
+	"no-content-body":     {"body.no-content-statuses"},
+	"iterate-past-length": {"body.stops-at-content-length"},
+	"close-skipped":       {"close.on-head", "close.on-content-length-cut", "close.on-rejected-headers"},
+	"not-dumb":            {"start_response.set-cookie-kept-apart", "start_response.reason-phrase-kept", "start_response.unusual-status-kept"},
+	"environ-framing":     {"environ.mutation-isolated"},
+	"write-dropped":       {"write.empty-iterable"},
+	"sniff":               {"body.iterable-attributes-unused"},
+	"concurrency":         {"environ.concurrency-flags-declared"},
+	"callable-kind":       {"environ.callable-kinds"},
+	"no-host":             {"environ.server-name-without-host"},
+}
+
+// brokenServerModel is brokenserver's concurrency model (a thread per connection, one
+// process), declared the way a user declares their own server's.
+const brokenServerModel = EnvConcurrency + "=multithread=true,multiprocess=false,run_once=false"
+
+// TestConformCatchesEachCaseDefect proves each case singled out above can fail: it passes
+// against the correct brokenserver and fails with its defect switched on.
+func TestConformCatchesEachCaseDefect(t *testing.T) {
+	wsgispecBin(t)
+	var all []string
+	for _, ids := range caseDefects {
+		all = append(all, ids...)
+	}
+	baseline := conformBrokenEnv(t, []string{brokenServerModel}, strings.Join(all, ","))
+	for _, id := range all {
+		if c := baseline[id]; c.Status != Pass {
+			t.Errorf("the correct brokenserver: %s is %s, not pass: %s", id, c.Status, firstLine(c.Message))
+		}
+	}
+	for defect, ids := range caseDefects {
+		t.Run(defect, func(t *testing.T) {
+			t.Parallel()
+			got := conformBrokenEnv(t, []string{"BROKEN=" + defect, brokenServerModel}, strings.Join(ids, ","))
+			for _, id := range ids {
+				if c := got[id]; c.Status != Fail && c.Status != Error {
+					t.Errorf("BROKEN=%s: %s is %s, not fail: %s", defect, id, c.Status, firstLine(c.Message))
+				}
+			}
+		})
+	}
+}
+
+// TestConformOverTLS runs the https cases against servers serving TLS themselves, through
+// --url https://…: brokenserver correct and with its https defect, and the gateway.
+func TestConformOverTLS(t *testing.T) {
+	bin := wsgispecBin(t)
+	cert, key := selfSignedCert(t)
+	probe, err := filepath.Abs(filepath.Join("..", "pyapps", "probe"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := []string{"environ.https-on", "environ.wsgi-url-scheme"}
+	servers := map[string]func(port int) []string{
+		"brokenserver": func(port int) []string {
+			return []string{DefaultPython, testdataDir(t, "brokenserver.py"), "127.0.0.1", fmt.Sprint(port), "probe:application"}
+		},
+		"brokenserver BROKEN=https": func(port int) []string {
+			return []string{DefaultPython, testdataDir(t, "brokenserver.py"), "127.0.0.1", fmt.Sprint(port), "probe:application"}
+		},
+		"gateway": func(port int) []string {
+			return []string{bin, "serve", "--app-dir", probe, "--app", "probe:application", "--listen", fmt.Sprintf("127.0.0.1:%d", port),
+				"--workers", "1", "--tls-cert", cert, "--tls-key", key}
+		},
+	}
+	for name, argv := range servers {
+		t.Run(name, func(t *testing.T) {
+			probeDir := t.TempDir()
+			os.Chmod(probeDir, 0o777)
+			port, err := freePort("127.0.0.1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			cmd := exec.Command(argv(port)[0], argv(port)[1:]...)
+			cmd.Dir = probe
+			cmd.Env = append(os.Environ(), "TLS_CERT="+cert, "TLS_KEY="+key, EnvProbeDir+"="+probeDir)
+			if strings.Contains(name, "BROKEN=") {
+				cmd.Env = append(cmd.Env, name[strings.Index(name, "BROKEN="):])
+			}
+			cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			defer func() {
+				syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+				cmd.Wait()
+			}()
+			waitListening(t, port)
+			out := filepath.Join(t.TempDir(), "c.json")
+			r := runWsgispec(t, nil, "conform", "--url", fmt.Sprintf("https://127.0.0.1:%d", port), "--probe-dir", probeDir,
+				"--cases", strings.Join(ids, ","), "--json", out)
+			if r.code == 2 {
+				t.Fatalf("setup error:\n%s", r.stderr)
+			}
+			want := Pass
+			if strings.Contains(name, "BROKEN=https") {
+				want = Fail
+			}
+			for _, c := range readConformJSON(t, out).Runs[0].Cases {
+				if c.Status != want {
+					t.Errorf("%s: %s, want %s: %s", c.ID, c.Status, want, firstLine(c.Message))
+				}
+			}
+		})
+	}
+}
+
+func waitListening(t *testing.T, port int) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		if c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
+			c.Close()
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("nothing listens on port %d after 15 s", port)
+}
+
+// selfSignedCert writes a certificate for 127.0.0.1 and its key, PEM-encoded.
+func selfSignedCert(t *testing.T) (cert, key string) {
+	t.Helper()
+	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "127.0.0.1"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &priv.PublicKey, priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalECPrivateKey(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	cert, key = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	os.WriteFile(cert, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644)
+	os.WriteFile(key, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600)
+	return cert, key
+}
