@@ -2,7 +2,7 @@ package gateway
 
 /*
 #include "wsgi.h"
-#include <stdlib.h>
+#include <pthread.h>
 #include <unistd.h>
 */
 import "C"
@@ -15,6 +15,8 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime"
+	"runtime/cgo"
 	"strconv"
 	"sync"
 	"time"
@@ -22,19 +24,17 @@ import (
 )
 
 // exchange is one request/response between a client and an app: the Go half of the state the
-// C half keeps in wsgi_req.
+// C half keeps in wsgi_req. The C callbacks reach it through a cgo.Handle.
 type exchange struct {
 	w       http.ResponseWriter
 	r       *http.Request
-	req     *C.wsgi_req   // the C half, until it is freed after EV_DONE
-	wake    chan struct{} // the executor posted events for req
 	conn    net.Conn // the client's connection, which --timeout closes without waiting for the app
 	app     *App
 	started time.Time
 	https   bool // wsgi.url_scheme: TLS, or X-Forwarded-Proto from a trusted proxy
 
 	// mu guards the response: the request's goroutine writes it, and so does the --timeout
-	// watchdog (a 504) while the app is stuck.
+	// watchdog (a 504) while that goroutine is stuck in Python.
 	mu            sync.Mutex
 	finished      bool        // the request left Python; the watchdog has nothing to do
 	watchdog      *time.Timer // --timeout: restarted by every block sent
@@ -48,33 +48,47 @@ type exchange struct {
 	readErr       error // why wsgi.input failed: a malformed or oversized body is the client's fault
 }
 
-// environPool recycles the packed environ buffers: wsgi_submit copies the one it is given.
+// serve runs the app for one request. scriptName and pathInfo are the request path split by the
+// app's mount.
+// environPool recycles the packed environ buffers: C copies what it needs into Python strings
+// during wsgi_start, so a buffer is free again as soon as the app has been called.
 var environPool = sync.Pool{New: func() any { return &environ{buf: make([]byte, 0, 1024)} }}
 
-// serve runs the app for one request on an executor thread (wsgi.c) and sends what it produces.
-// scriptName and pathInfo are the request path split by the app's mount. It returns once close()
-// has run.
 func (ex *exchange) serve(in *interpreter, scriptName, pathInfo string, ci *connInfo, remoteAddr string) {
-	startExecutor()
 	env := environPool.Get().(*environ)
 	env.buf = env.buf[:0]
+	defer environPool.Put(env)
 	env.build(ex.r, ci, scriptName, pathInfo, ex.app.srv.software, remoteAddr, ex.https)
-	ex.wake = make(chan struct{}, 1)
-	id := running.add(ex)
-	defer running.remove(id)
+
+	h := cgo.NewHandle(ex)
+	defer h.Delete()
+	// The whole request runs on one OS thread: Python code that keeps per-thread state
+	// (Django's database connections, threading.local) must see the same thread from the app
+	// call through close().
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+
+	if t := ex.app.srv.cfg.Server.Timeout.Duration; t > 0 {
+		thread := C.pthread_self() // Python's thread id for this OS thread
+		ex.watchdog = time.AfterFunc(t, func() { ex.timeout(in, thread) })
+		defer ex.watchdog.Stop()
+	}
 	flags := ex.app.flags
 	if ex.https {
 		flags |= C.WSGI_F_HTTPS
 	}
-	ex.req = C.wsgi_submit(C.int(in.slot), in.callable, (*C.char)(unsafe.Pointer(&env.buf[0])),
-		C.size_t(len(env.buf)), C.uintptr_t(id), flags)
-	environPool.Put(env)
-	if t := ex.app.srv.cfg.Server.Timeout.Duration; t > 0 {
-		ex.watchdog = time.AfterFunc(t, func() { ex.timeout(in) })
-		defer ex.watchdog.Stop()
+	req := C.wsgi_start(C.int(in.slot), in.callable, (*C.char)(unsafe.Pointer(&env.buf[0])),
+		C.size_t(len(env.buf)), C.uintptr_t(h), flags)
+	ex.drive(req)
+	C.wsgi_finish(req)
+	ex.mu.Lock()
+	ex.finished = true
+	if !ex.abort && ex.contentLength > 0 && ex.written < ex.contentLength && ex.r.Method != http.MethodHead {
+		// net/http closes the connection after a response shorter than its Content-Length.
+		ex.app.srv.log.Errorf("%s %s: the app declared Content-Length %d but sent %d bytes; the connection is closed",
+			ex.r.Method, ex.r.URL.Path, ex.contentLength, ex.written)
 	}
-	ex.follow()
-	C.wsgi_free(ex.req)
+	ex.mu.Unlock()
 }
 
 // timeout runs when the app went --timeout without producing output: the client gets a 504 if
@@ -83,10 +97,10 @@ func (ex *exchange) serve(in *interpreter, scriptName, pathInfo string, ci *conn
 // is raised in the request's Python thread. If the thread has still not come back after a grace
 // period, it is stuck where Python cannot interrupt it, and the worker is recycled, as gunicorn
 // does. The request keeps its thread until then: the app is still running.
-func (ex *exchange) timeout(in *interpreter) {
+func (ex *exchange) timeout(in *interpreter, thread C.pthread_t) {
 	ex.mu.Lock()
-	defer ex.mu.Unlock()
 	if ex.finished {
+		ex.mu.Unlock()
 		return
 	}
 	srv := ex.app.srv
@@ -100,8 +114,9 @@ func (ex *exchange) timeout(in *interpreter) {
 	if ex.conn != nil {
 		ex.conn.Close() // net/http closes it again when the handler returns, which is harmless
 	}
-	// With ex.mu held the request cannot end and be freed meanwhile.
-	C.wsgi_interrupt(C.int(in.slot), ex.req)
+	ex.mu.Unlock()
+
+	C.wsgi_interrupt(C.int(in.slot), C.ulong(thread))
 	time.AfterFunc(srv.cfg.Server.TimeoutGrace.Duration, func() {
 		ex.mu.Lock()
 		stuck := !ex.finished
@@ -113,163 +128,48 @@ func (ex *exchange) timeout(in *interpreter) {
 	})
 }
 
-// follow does what the request's executor thread asks, event by event (wsgi.h), until it is
-// done: body blocks are sent one by one, in order, each as soon as the app produced it.
-func (ex *exchange) follow() {
-	req := ex.req
+// drive sends the response block by block, asking C for the next one only after the previous
+// one was handed to the network: the PEP forbids delaying a block.
+func (ex *exchange) drive(req *C.wsgi_req) {
+	ex.mu.Lock()
+	defer ex.mu.Unlock()
 	for {
-		<-ex.wake
-		var text *C.char
-		var n C.size_t
-		ev := C.wsgi_take(req, &text, &n)
-		if text != nil {
-			ex.app.srv.log.Write(unsafe.Slice((*byte)(unsafe.Pointer(text)), n))
-			C.free(unsafe.Pointer(text))
-		}
-		if ev&C.EV_READ != 0 { // not under ex.mu: the client may be slow, and the watchdog must not wait
-			C.wsgi_ack(req, C.longlong(ex.readBody(unsafe.Slice((*byte)(unsafe.Pointer(req.out)), req.out_len))), 0)
-		}
-		ex.mu.Lock()
-		if ev&(C.EV_BLOCK|C.EV_WRITE) != 0 {
-			ok := ex.sendBlock(req, ev&C.EV_WRITE != 0)
-			C.wsgi_ack(req, C.longlong(boolInt(ok)-1), C.int(boolInt(!ok)))
-		}
-		switch {
-		case ev&C.EV_FILE != 0:
-			if ex.headersDue(req.end_headers, req, int64(req.file_len)) {
-				ex.sendFile(int(req.file_fd), int64(req.file_off), int64(req.file_len))
-			} else {
-				C.close(req.file_fd)
+		if req.headers_pending != 0 {
+			req.headers_pending = 0
+			hdr := unsafe.Slice((*byte)(unsafe.Pointer(req.hdr)), req.hdr_len)
+			total := int64(req.seq_total)
+			if req.state == C.WSGI_FILE {
+				total = int64(req.file_len)
 			}
-		case ev&C.EV_END != 0:
-			ex.headersDue(req.end_headers, req, int64(req.seq_total))
-		case ev&C.EV_ERROR != 0:
+			if err := ex.sendHeaders(hdr, total); err != nil {
+				ex.fail("the application's response headers are unusable: " + err.Error())
+				if req.state == C.WSGI_FILE {
+					C.close(req.file_fd)
+				}
+				return
+			}
+		}
+		switch req.state {
+		case C.WSGI_CHUNK:
+			if !ex.stopped {
+				ex.writeBlock(unsafe.Slice((*byte)(unsafe.Pointer(req.chunk)), req.chunk_len), req.is_sequence == 0)
+			}
+			if ex.stopped && ex.abort || req.last != 0 {
+				return
+			}
+			ex.mu.Unlock() // the app runs: the watchdog may answer meanwhile
+			C.wsgi_next(req)
+			ex.mu.Lock()
+		case C.WSGI_FILE:
+			ex.sendFile(int(req.file_fd), int64(req.file_off), int64(req.file_len))
+			return
+		case C.WSGI_END:
+			return
+		case C.WSGI_ERROR:
 			ex.fail(C.GoStringN(req.error, C.int(req.error_len)))
-		}
-		if ev&C.EV_DONE != 0 {
-			ex.finished = true
-			if !ex.abort && ex.contentLength > 0 && ex.written < ex.contentLength && ex.r.Method != http.MethodHead {
-				// net/http closes the connection after a response shorter than its Content-Length.
-				ex.app.srv.log.Errorf("%s %s: the app declared Content-Length %d but sent %d bytes; the connection is closed",
-					ex.r.Method, ex.r.URL.Path, ex.contentLength, ex.written)
-			}
-			ex.mu.Unlock()
 			return
 		}
-		ex.mu.Unlock()
 	}
-}
-
-// headersDue sends the response headers when the event carries them (due); false when they were
-// unusable (the app's error is then answered instead). The caller holds ex.mu.
-func (ex *exchange) headersDue(due C.int, req *C.wsgi_req, knownLength int64) bool {
-	if due == 0 {
-		return true
-	}
-	if err := ex.sendHeaders(unsafe.Slice((*byte)(unsafe.Pointer(req.hdr)), req.hdr_len), knownLength); err != nil {
-		ex.fail("the application's response headers are unusable: " + err.Error())
-		return false
-	}
-	return true
-}
-
-// sendBlock sends a block of the iterable (or of write(), which is flushed and whose headers are
-// not the iterable's) and reports whether the app should go on producing the body. The caller
-// holds ex.mu.
-func (ex *exchange) sendBlock(req *C.wsgi_req, fromWrite bool) bool {
-	total := int64(req.seq_total)
-	if fromWrite {
-		total = -1
-	}
-	if !ex.headersDue(req.out_headers, req, total) {
-		ex.stopped = true
-		return false
-	}
-	if ex.stopped {
-		return !ex.abort && !fromWrite // a 204 or 304: the rest is dropped too, the response is whole
-	}
-	ex.writeBlock(unsafe.Slice((*byte)(unsafe.Pointer(req.out)), req.out_len), req.out_flush != 0)
-	return !ex.abort
-}
-
-// readBody reads the next bytes of the request body for wsgi.input: the count, 0 at its end, -1
-// when it cannot be read (readErr says why).
-func (ex *exchange) readBody(p []byte) int {
-	for {
-		got, err := ex.r.Body.Read(p)
-		if got > 0 {
-			return got
-		}
-		if err == io.EOF {
-			return 0
-		}
-		if err != nil {
-			ex.readErr = err
-			return -1
-		}
-	}
-}
-
-// running maps the ids the executor knows requests by to their exchanges: an event for a request
-// that has just ended finds nothing, rather than a freed handle.
-var running = exchangeTable{m: map[uintptr]*exchange{}}
-
-type exchangeTable struct {
-	mu   sync.Mutex
-	next uintptr
-	m    map[uintptr]*exchange
-}
-
-func (t *exchangeTable) add(ex *exchange) uintptr {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.next++
-	t.m[t.next] = ex
-	return t.next
-}
-
-func (t *exchangeTable) remove(id uintptr) {
-	t.mu.Lock()
-	delete(t.m, id)
-	t.mu.Unlock()
-}
-
-// wake tells the request id's goroutine that it has events to take.
-func (t *exchangeTable) wake(id uintptr) {
-	t.mu.Lock()
-	ex := t.m[id]
-	t.mu.Unlock()
-	if ex != nil {
-		select {
-		case ex.wake <- struct{}{}:
-		default: // already told
-		}
-	}
-}
-
-var executorOnce sync.Once
-
-// startExecutor starts the one goroutine that learns from the executor's eventfd which requests
-// have events, in the poller like any socket, and wakes their goroutines.
-func startExecutor() {
-	executorOnce.Do(func() {
-		fd := C.wsgi_exec_init()
-		if fd < 0 {
-			panic("gateway: eventfd failed")
-		}
-		events := os.NewFile(uintptr(fd), "wsgi executor events") // non-blocking: polled
-		go func() {
-			var count [8]byte
-			for {
-				if _, err := events.Read(count[:]); err != nil {
-					panic("gateway: reading the executor's eventfd: " + err.Error())
-				}
-				for id := C.wsgi_ready(); id != 0; id = C.wsgi_ready() {
-					running.wake(uintptr(id))
-				}
-			}
-		}()
-	})
 }
 
 // sendHeaders writes the status and headers packed by C ("status\0name\0value\0..."). The
@@ -435,9 +335,55 @@ func (ex *exchange) reply(code int, body string, closeConn bool) {
 	http.NewResponseController(ex.w).Flush()
 }
 
-// gatewayOrphanErrors logs what an app wrote to a wsgi.errors it kept after its request ended.
-//
-//export gatewayOrphanErrors
-func gatewayOrphanErrors(s *C.char, n C.size_t) {
-	defaultLog.Write(unsafe.Slice((*byte)(unsafe.Pointer(s)), n))
+func exchangeOf(h C.uintptr_t) *exchange { return cgo.Handle(h).Value().(*exchange) }
+
+//export gatewayWrite
+func gatewayWrite(h C.uintptr_t, hdr *C.char, hdrLen C.size_t, data *C.char, n C.Py_ssize_t) C.int {
+	ex := exchangeOf(h)
+	ex.mu.Lock()
+	defer ex.mu.Unlock()
+	if hdr != nil {
+		if err := ex.sendHeaders(unsafe.Slice((*byte)(unsafe.Pointer(hdr)), hdrLen), -1); err != nil {
+			ex.fail("the application's response headers are unusable: " + err.Error())
+			ex.stopped = true
+			return -1
+		}
+	}
+	if ex.stopped {
+		return -1
+	}
+	ex.writeBlock(unsafe.Slice((*byte)(unsafe.Pointer(data)), n), true)
+	if ex.abort {
+		return -1
+	}
+	return 0
+}
+
+//export gatewayRead
+func gatewayRead(h C.uintptr_t, buf *C.char, n C.Py_ssize_t) C.Py_ssize_t {
+	ex := exchangeOf(h)
+	p := unsafe.Slice((*byte)(unsafe.Pointer(buf)), n)
+	for {
+		got, err := ex.r.Body.Read(p)
+		if got > 0 {
+			return C.Py_ssize_t(got)
+		}
+		if err == io.EOF {
+			return 0
+		}
+		if err != nil {
+			ex.readErr = err
+			return -1
+		}
+	}
+}
+
+//export gatewayErrors
+func gatewayErrors(h C.uintptr_t, s *C.char, n C.Py_ssize_t) {
+	msg := unsafe.Slice((*byte)(unsafe.Pointer(s)), n)
+	if h == 0 {
+		defaultLog.Write(msg)
+		return
+	}
+	exchangeOf(h).app.srv.log.Write(msg)
 }

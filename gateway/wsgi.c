@@ -2,11 +2,8 @@
 #include "wsgi.h"
 
 #include <errno.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -222,122 +219,6 @@ int wsgi_interp_end(int slot) {
     PyThreadState_DeleteCurrent();
     s->interp = NULL;
     return 0;
-}
-
-/* ---- the executor: the threads Python runs on ------------------------------------------------ */
-
-/* Requests run on threads of the executor's own, not on Go's: a cgo call that outlives the Go
- * scheduler's 20 µs monitor tick has its processor taken back and handed to another thread, and
- * keeps the monitor waking every 20 µs, which cost the gateway several context switches and tens
- * of microseconds per request. A request runs from the app call to close() on one executor thread
- * (Django's per-thread connections need that), which hands Go what to send through the request's
- * events and goes on with the iteration meanwhile; Go learns of events from one eventfd that its
- * poller watches. One lock guards the job queue, the ready list and every request's event state. */
-static pthread_mutex_t exec_mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t exec_jobs_cond = PTHREAD_COND_INITIALIZER;
-static wsgi_req *jobs_head, *jobs_tail;   /* submitted, not yet picked up by a thread */
-static wsgi_req *ready_head, *ready_tail; /* with events Go has not been told of */
-static int exec_idle;                     /* threads waiting for a job */
-static int exec_signalled;                /* of those, already woken for one */
-static int exec_efd = -1;                 /* Go's poller waits on it for ready requests */
-static int dispatcher_awake;              /* Go has been woken and will look at the ready list */
-
-/* Records ev on r and queues r for Go; returns 1 when Go must be woken (wake_dispatcher, after
- * the lock is released). exec_mu held. */
-static int post_locked(wsgi_req *r, int ev) {
-    r->posted |= ev;
-    if (!r->queued) {
-        r->queued = 1;
-        r->next = NULL;
-        if (ready_tail) ready_tail->next = r;
-        else ready_head = r;
-        ready_tail = r;
-    }
-    if (dispatcher_awake) return 0;
-    dispatcher_awake = 1;
-    return 1;
-}
-
-static void wake_dispatcher(void) {
-    uint64_t one = 1;
-    while (write(exec_efd, &one, sizeof one) < 0 && errno == EINTR) {
-    }
-}
-
-static void post(wsgi_req *r, int ev) {
-    pthread_mutex_lock(&exec_mu);
-    int wake = post_locked(r, ev);
-    pthread_mutex_unlock(&exec_mu);
-    if (wake) wake_dispatcher();
-}
-
-/* Waits, with the GIL released, until Go has acked the outstanding event. exec_mu held. */
-static void await_ack_locked(wsgi_req *r) {
-    while (r->outstanding) pthread_cond_wait((pthread_cond_t *)r->cond, &exec_mu);
-}
-
-/* Asks Go to send a write() block (EV_WRITE) or read the body (EV_READ) and waits for the result.
- * Called with the GIL held (by any Python thread of the app); releases it meanwhile. */
-static long long ask_go(wsgi_req *r, int ev, const char *buf, Py_ssize_t n, int headers) {
-    PyThreadState *ts = PyEval_SaveThread();
-    pthread_mutex_lock(&exec_mu);
-    await_ack_locked(r);
-    long long rc = -1;
-    if (ev != EV_WRITE || !r->stop) {
-        r->out = buf;
-        r->out_len = n;
-        r->out_headers = headers;
-        r->out_flush = 1;
-        r->outstanding = 1;
-        int wake = post_locked(r, ev);
-        pthread_mutex_unlock(&exec_mu);
-        if (wake) wake_dispatcher();
-        pthread_mutex_lock(&exec_mu);
-        await_ack_locked(r);
-        rc = r->ack_rc;
-    }
-    pthread_mutex_unlock(&exec_mu);
-    PyEval_RestoreThread(ts);
-    return rc;
-}
-
-void wsgi_ack(wsgi_req *r, long long rc, int stop) {
-    pthread_mutex_lock(&exec_mu);
-    r->ack_rc = rc;
-    r->outstanding = 0;
-    if (stop) r->stop = 1;
-    pthread_cond_broadcast((pthread_cond_t *)r->cond);
-    pthread_mutex_unlock(&exec_mu);
-}
-
-int wsgi_take(wsgi_req *r, char **log, size_t *log_len) {
-    pthread_mutex_lock(&exec_mu);
-    int ev = r->posted;
-    r->posted = 0;
-    *log = r->log;
-    *log_len = r->log_len;
-    r->log = NULL;
-    r->log_len = r->log_cap = 0;
-    pthread_mutex_unlock(&exec_mu);
-    return ev;
-}
-
-/* The next request with events, as its Go handle; 0 when none is left, after which the next
- * event wakes Go again. */
-uintptr_t wsgi_ready(void) {
-    pthread_mutex_lock(&exec_mu);
-    wsgi_req *r = ready_head;
-    uintptr_t h = 0;
-    if (r) {
-        ready_head = r->next;
-        if (!ready_head) ready_tail = NULL;
-        r->queued = 0;
-        h = r->handle;
-    } else {
-        dispatcher_awake = 0;
-    }
-    pthread_mutex_unlock(&exec_mu);
-    return h;
 }
 
 /* ---- errors --------------------------------------------------------------------------------- */
@@ -558,7 +439,10 @@ static PyObject *write_method(PyObject *self, PyObject *data) {
     headers_due(r);
     r->headers_pending = 0;
     Py_INCREF(data); /* keeps the buffer alive while the GIL is released */
-    long long rc = ask_go(r, EV_WRITE, PyBytes_AS_STRING(data), PyBytes_GET_SIZE(data), send_headers);
+    PyThreadState *ts = PyEval_SaveThread();
+    int rc = gatewayWrite(r->handle, send_headers ? r->hdr : NULL, send_headers ? r->hdr_len : 0,
+                          PyBytes_AS_STRING(data), PyBytes_GET_SIZE(data));
+    PyEval_RestoreThread(ts);
     Py_DECREF(data);
     if (rc < 0) {
         PyErr_SetString(PyExc_ConnectionError, "client disconnected");
@@ -596,7 +480,10 @@ typedef struct {
  * 0 at the end of the body, -1 with an exception set. */
 static Py_ssize_t input_fill(InputObject *in, char *dst, Py_ssize_t n) {
     if (in->eof || in->req == NULL) return 0;
-    Py_ssize_t got = ask_go(in->req, EV_READ, dst, n, 0);
+    uintptr_t h = in->req->handle;
+    PyThreadState *ts = PyEval_SaveThread();
+    Py_ssize_t got = gatewayRead(h, dst, n);
+    PyEval_RestoreThread(ts);
     if (got < 0) {
         PyErr_SetString(PyExc_OSError, "the request body could not be read (client disconnected, timed out or sent a malformed body)");
         return -1;
@@ -750,29 +637,8 @@ static PyTypeObject InputType = {
 
 typedef struct {
     PyObject_HEAD
-    wsgi_req *req; /* NULL once the request is over: writes then go to the gateway's log */
+    uintptr_t handle; /* 0 once the request is over: writes then go to the gateway's log */
 } ErrorsObject;
-
-/* Sends text to the gateway's log: with the request's events while it runs (from whichever
- * thread wrote it), straight to Go after it ended. GIL held. */
-static void log_text(wsgi_req *r, const char *p, size_t n) {
-    if (r == NULL) {
-        gatewayOrphanErrors((char *)p, n);
-        return;
-    }
-    pthread_mutex_lock(&exec_mu);
-    if (r->log_len + n > r->log_cap) {
-        size_t cap = r->log_cap ? r->log_cap : 256;
-        while (cap < r->log_len + n) cap *= 2;
-        r->log = realloc(r->log, cap);
-        r->log_cap = cap;
-    }
-    memcpy(r->log + r->log_len, p, n);
-    r->log_len += n;
-    int wake = post_locked(r, EV_LOG);
-    pthread_mutex_unlock(&exec_mu);
-    if (wake) wake_dispatcher();
-}
 
 static PyObject *errors_write(PyObject *self, PyObject *s) {
     if (!PyUnicode_Check(s)) {
@@ -787,10 +653,10 @@ static PyObject *errors_write(PyObject *self, PyObject *s) {
         PyErr_Clear();
         PyObject *b = PyUnicode_AsEncodedString(s, "utf-8", "backslashreplace");
         if (b == NULL) return NULL;
-        log_text(((ErrorsObject *)self)->req, PyBytes_AS_STRING(b), PyBytes_GET_SIZE(b));
+        gatewayErrors(((ErrorsObject *)self)->handle, PyBytes_AS_STRING(b), PyBytes_GET_SIZE(b));
         Py_DECREF(b);
     } else {
-        log_text(((ErrorsObject *)self)->req, p, n);
+        gatewayErrors(((ErrorsObject *)self)->handle, (char *)p, n);
     }
     return PyLong_FromSsize_t(PyUnicode_GET_LENGTH(s));
 }
@@ -944,7 +810,7 @@ static PyObject *build_environ(wsgi_req *r, const char *p, size_t len, int flags
     in->req = r;
     in->eof = 0;
     in->pos = in->len = 0;
-    errs->req = r;
+    errs->handle = r->handle;
     r->input = (PyObject *)in;
     r->errors = (PyObject *)errs;
     if (PyDict_SetItemString(env, "wsgi.version", s->version) < 0 ||
@@ -1010,6 +876,11 @@ static void advance(wsgi_req *r) {
             return;
         }
         headers_due(r);
+        r->last = 0;
+        if (r->is_sequence) {
+            PyObject *seq = r->iterable;
+            r->last = r->seq_index == (PyList_Check(seq) ? PyList_GET_SIZE(seq) : PyTuple_GET_SIZE(seq));
+        }
         r->current = item;
         r->chunk = PyBytes_AS_STRING(item);
         r->chunk_len = PyBytes_GET_SIZE(item);
@@ -1060,63 +931,27 @@ static int try_file(wsgi_req *r) {
     return 1;
 }
 
-/* Hands the current block to Go and returns without waiting for it to be sent, so the app
- * produces its next block while this one goes out (PEP 3333 allows that, as long as the
- * transmission continues meanwhile). The previous block is acked first: one is in flight at a time. */
-static void post_block(wsgi_req *r) {
-    PyThreadState *ts = PyEval_SaveThread();
-    pthread_mutex_lock(&exec_mu);
-    await_ack_locked(r);
-    pthread_mutex_unlock(&exec_mu);
-    PyEval_RestoreThread(ts);
-    Py_CLEAR(r->sending);
-    if (r->stop) return;
-    r->sending = r->current; /* alive until Go acks it */
-    r->current = NULL;
-    pthread_mutex_lock(&exec_mu);
-    r->out = r->chunk;
-    r->out_len = r->chunk_len;
-    r->out_flush = !r->is_sequence;
-    r->out_headers = r->headers_pending;
-    r->headers_pending = 0;
-    r->outstanding = 1;
-    int wake = post_locked(r, EV_BLOCK);
-    pthread_mutex_unlock(&exec_mu);
-    if (wake) wake_dispatcher();
-}
-
-/* Posts how the response ended: its headers if nothing carried them yet, then the end, the
- * file to send or the error. */
-static void post_end(wsgi_req *r) {
-    int ev = r->state == WSGI_END ? EV_END : r->state == WSGI_FILE ? EV_FILE : EV_ERROR;
-    pthread_mutex_lock(&exec_mu);
-    if (r->stop && ev == EV_FILE) close(r->file_fd);
-    if (r->stop) ev = 0;
-    r->end_headers = ev != EV_ERROR && r->headers_pending; /* out_headers may be a block's in flight */
-    r->headers_pending = 0;
-    int wake = ev && post_locked(r, ev);
-    pthread_mutex_unlock(&exec_mu);
-    if (wake) wake_dispatcher();
-}
-
-/* Calls the app and iterates its response. */
-static void respond(wsgi_req *r) {
-    r->environ = build_environ(r, r->env, r->envlen, r->flags);
-    free(r->env);
-    r->env = NULL;
+wsgi_req *wsgi_start(int slot, PyObject *app, const char *env, size_t envlen, uintptr_t handle,
+                     int flags) {
+    wsgi_req *r = calloc(1, sizeof *r);
+    r->slot = slot;
+    r->handle = handle;
+    r->seq_total = -1;
+    r->file_fd = -1;
+    wsgi_enter(slot);
+    r->environ = build_environ(r, env, envlen, flags);
     StartResponseObject *sr = r->environ ? PyObject_New(StartResponseObject, &StartResponseType) : NULL;
     if (sr == NULL) {
         fail(r);
-        return;
+        wsgi_leave();
+        return r;
     }
     sr->req = r;
     r->start_response = (PyObject *)sr;
-    r->iterable = PyObject_CallFunctionObjArgs(r->app, r->environ, r->start_response, NULL);
+    r->iterable = PyObject_CallFunctionObjArgs(app, r->environ, r->start_response, NULL);
     if (r->iterable == NULL) {
         fail(r);
-        return;
-    }
-    if (PyList_CheckExact(r->iterable) || PyTuple_CheckExact(r->iterable)) {
+    } else if (PyList_CheckExact(r->iterable) || PyTuple_CheckExact(r->iterable)) {
         r->is_sequence = 1;
         Py_ssize_t n = PySequence_Fast_GET_SIZE(r->iterable);
         PyObject **items = PySequence_Fast_ITEMS(r->iterable);
@@ -1124,21 +959,28 @@ static void respond(wsgi_req *r) {
         for (Py_ssize_t i = 0; i < n && total >= 0; i++)
             total = PyBytes_Check(items[i]) ? total + PyBytes_GET_SIZE(items[i]) : -1;
         r->seq_total = total;
-    } else if (try_file(r)) {
-        return;
-    } else if ((r->iterator = PyObject_GetIter(r->iterable)) == NULL) {
-        fail(r);
-        return;
+        advance(r);
+    } else if (!try_file(r)) {
+        r->iterator = PyObject_GetIter(r->iterable);
+        if (r->iterator == NULL)
+            fail(r);
+        else
+            advance(r);
     }
-    for (advance(r); r->state == WSGI_CHUNK; advance(r)) {
-        post_block(r);
-        if (r->stop) return;
-    }
+    wsgi_leave();
+    return r;
 }
 
-/* Calls the iterable's close() (exactly once, whatever happened before) and releases the
- * request's Python objects. An exception from close() goes to the log. */
-static void finish(wsgi_req *r) {
+void wsgi_next(wsgi_req *r) {
+    wsgi_enter(r->slot);
+    advance(r);
+    wsgi_leave();
+}
+
+/* Calls the iterable's close() (exactly once, whatever happened before) and frees the request.
+ * An exception from close() is logged through wsgi.errors. */
+void wsgi_finish(wsgi_req *r) {
+    wsgi_enter(r->slot);
     PyObject *close_name = slots[r->slot].close_name;
     Py_CLEAR(r->current);
     PyObject *close = NULL;
@@ -1154,146 +996,33 @@ static void finish(wsgi_req *r) {
             size_t n;
             char *tb = wsgi_format_exception(&n);
             const char *prefix = "Exception in the response iterable's close():\n";
-            log_text(r, prefix, strlen(prefix));
-            log_text(r, tb, n);
+            gatewayErrors(r->handle, (char *)prefix, strlen(prefix));
+            gatewayErrors(r->handle, tb, n);
             free(tb);
         }
         Py_XDECREF(rc);
     }
-    /* The last block may still be going out: its bytes stay alive until Go is done with them. */
-    PyThreadState *ts = PyEval_SaveThread();
-    pthread_mutex_lock(&exec_mu);
-    await_ack_locked(r);
-    r->thread = 0; /* under the GIL too: wsgi_interrupt reads it with the GIL held */
-    pthread_mutex_unlock(&exec_mu);
-    PyEval_RestoreThread(ts);
-    Py_CLEAR(r->sending);
     if (r->start_response) ((StartResponseObject *)r->start_response)->req = NULL;
     if (r->input) ((InputObject *)r->input)->req = NULL;
-    if (r->errors) ((ErrorsObject *)r->errors)->req = NULL;
+    if (r->errors) ((ErrorsObject *)r->errors)->handle = 0;
     Py_CLEAR(r->iterator);
     Py_CLEAR(r->iterable);
     Py_CLEAR(r->start_response);
     Py_CLEAR(r->input);
     Py_CLEAR(r->errors);
     Py_CLEAR(r->environ);
-}
-
-static void run(wsgi_req *r) {
-    wsgi_enter(r->slot);
-    respond(r);
-    post_end(r);
-    finish(r);
     wsgi_leave();
-    post(r, EV_DONE);
-}
-
-static void *exec_thread(void *unused) {
-    /* Go's runtime handles the process's signals on its own threads. */
-    sigset_t all;
-    sigfillset(&all);
-    pthread_sigmask(SIG_BLOCK, &all, NULL);
-    pthread_cond_t cond;
-    pthread_cond_init(&cond, NULL);
-    unsigned long self = (unsigned long)pthread_self();
-    pthread_mutex_lock(&exec_mu);
-    for (;;) {
-        while (jobs_head == NULL) {
-            exec_idle++;
-            pthread_cond_wait(&exec_jobs_cond, &exec_mu);
-            exec_idle--;
-            if (exec_signalled > 0) exec_signalled--;
-        }
-        wsgi_req *r = jobs_head;
-        jobs_head = r->next;
-        if (!jobs_head) jobs_tail = NULL;
-        r->next = NULL;
-        r->thread = self;
-        r->cond = &cond;
-        pthread_mutex_unlock(&exec_mu);
-        run(r);
-        pthread_mutex_lock(&exec_mu);
-    }
-    return NULL;
-}
-
-/* Starts the executor; returns the eventfd Go's poller watches for ready requests, or -1. */
-int wsgi_exec_init(void) {
-    exec_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    return exec_efd;
-}
-
-/* Queues a request for an executor thread, starting one if none is free (a request never waits
- * for another to end: the app may need the other to finish first). env is copied. */
-wsgi_req *wsgi_submit(int slot, PyObject *app, const char *env, size_t envlen, uintptr_t handle,
-                      int flags) {
-    wsgi_req *r = calloc(1, sizeof *r);
-    r->slot = slot;
-    r->app = app;
-    r->flags = flags;
-    r->handle = handle;
-    r->seq_total = -1;
-    r->file_fd = -1;
-    r->env = malloc(envlen ? envlen : 1);
-    memcpy(r->env, env, envlen);
-    r->envlen = envlen;
-    pthread_mutex_lock(&exec_mu);
-    if (jobs_tail) jobs_tail->next = r;
-    else jobs_head = r;
-    jobs_tail = r;
-    int spawn = exec_idle <= exec_signalled;
-    if (!spawn) {
-        exec_signalled++;
-        pthread_cond_signal(&exec_jobs_cond);
-    }
-    pthread_mutex_unlock(&exec_mu);
-    if (spawn) {
-        pthread_t t;
-        pthread_attr_t attr;
-        pthread_attr_init(&attr);
-        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-        if (pthread_create(&t, &attr, exec_thread, NULL) != 0) {
-            /* No new thread: a busy one takes the request when it is done. */
-            pthread_mutex_lock(&exec_mu);
-            pthread_cond_signal(&exec_jobs_cond);
-            pthread_mutex_unlock(&exec_mu);
-        }
-        pthread_attr_destroy(&attr);
-    }
-    return r;
-}
-
-/* Frees a request after its EV_DONE. */
-void wsgi_free(wsgi_req *r) {
-    pthread_mutex_lock(&exec_mu);
-    if (r->queued) { /* posted again after Go took the events: drop it from the ready list */
-        wsgi_req **pp = &ready_head, *prev = NULL;
-        while (*pp && *pp != r) {
-            prev = *pp;
-            pp = &(*pp)->next;
-        }
-        if (*pp) {
-            *pp = r->next;
-            if (ready_tail == r) ready_tail = prev;
-        }
-    }
-    pthread_mutex_unlock(&exec_mu);
     free(r->hdr);
     free(r->error);
-    free(r->log);
-    free(r->env);
     free(r);
 }
 
 /* Asks the Python thread running a request to stop: RequestTimeout is raised in it at its next
  * bytecode (a thread blocked inside a C call sees it only when that call returns). Returns the
  * number of threads reached (0 if the request already left Python). */
-int wsgi_interrupt(int slot, wsgi_req *r) {
+int wsgi_interrupt(int slot, unsigned long thread_id) {
     wsgi_enter(slot);
-    pthread_mutex_lock(&exec_mu);
-    unsigned long thread = r->thread;
-    pthread_mutex_unlock(&exec_mu);
-    int n = thread ? PyThreadState_SetAsyncExc(thread, slots[slot].request_timeout) : 0;
+    int n = PyThreadState_SetAsyncExc(thread_id, slots[slot].request_timeout);
     wsgi_leave();
     return n;
 }
