@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"runtime"
@@ -29,6 +30,7 @@ import (
 type exchange struct {
 	w       http.ResponseWriter
 	r       *http.Request
+	conn    net.Conn // the client's connection, which --timeout closes without waiting for the app
 	app     *App
 	started time.Time
 	https   bool // wsgi.url_scheme: TLS, or X-Forwarded-Proto from a trusted proxy
@@ -91,10 +93,12 @@ func (ex *exchange) serve(in *interpreter, scriptName, pathInfo string, ci *conn
 	ex.mu.Unlock()
 }
 
-// timeout runs when the app went --timeout without producing output: the client gets a 504 if nothing was sent yet
-// (else the response is cut), and RequestTimeout is raised in the request's Python thread. If
-// the thread has still not come back after a grace period, it is stuck where Python cannot
-// interrupt it, and the worker is recycled, as gunicorn does.
+// timeout runs when the app went --timeout without producing output: the client gets a 504 if
+// nothing was sent yet (else the response is cut), its connection is closed now rather than when
+// the app returns (a client reading to EOF would otherwise wait for the app), and RequestTimeout
+// is raised in the request's Python thread. If the thread has still not come back after a grace
+// period, it is stuck where Python cannot interrupt it, and the worker is recycled, as gunicorn
+// does. The request keeps its thread until then: the app is still running.
 func (ex *exchange) timeout(in *interpreter, thread C.pthread_t) {
 	ex.mu.Lock()
 	if ex.finished {
@@ -109,6 +113,9 @@ func (ex *exchange) timeout(in *interpreter, thread C.pthread_t) {
 		ex.reply(http.StatusGatewayTimeout, "504 Gateway Timeout: the application did not answer in time\n", true)
 	}
 	ex.stopped, ex.abort = true, true
+	if ex.conn != nil {
+		ex.conn.Close() // net/http closes it again when the handler returns, which is harmless
+	}
 	ex.mu.Unlock()
 
 	C.wsgi_interrupt(C.int(in.slot), C.ulong(thread))

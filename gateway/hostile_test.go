@@ -85,6 +85,19 @@ func TestTimeoutAnswers504AndStopsThePythonThread(t *testing.T) {
 	}
 }
 
+// An app stuck where RequestTimeout cannot reach it (time.sleep) still has its client answered
+// and let go at the timeout: the 504 arrives, then the end of the connection, well before the
+// app returns.
+func TestTimeoutClosesTheConnectionWithoutWaitingForTheApp(t *testing.T) {
+	ts := startConfigured(t, ServerConfig{Timeout: NewDuration(500 * time.Millisecond), Threads: 2}, testApp("application"))
+	start := time.Now()
+	resp := exchangeRaw(t, ts.addr, "GET /sleep?3 HTTP/1.1\r\nHost: t\r\n\r\n") // keep-alive: only the server ends it
+	if took := time.Since(start); !strings.HasPrefix(resp, "HTTP/1.1 504") || took > 2*time.Second {
+		t.Errorf("expected a 504 and the connection closed soon after the 0.5 s timeout, not when the app's 3 s sleep ends; got %.80q and EOF after %s",
+			resp, took.Round(time.Millisecond))
+	}
+}
+
 func TestForwardedHeadersOnlyFromTrustedProxies(t *testing.T) {
 	raw := "GET /environ HTTP/1.1\r\nHost: t\r\nX-Forwarded-Proto: https\r\nX-Forwarded-For: 203.0.113.9, 198.51.100.7\r\n\r\n"
 	for _, tc := range []struct {

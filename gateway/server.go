@@ -252,7 +252,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, s.cfg.Server.MaxBody)
-	ex := &exchange{w: w, r: r, app: app, started: time.Now(), contentLength: -1, https: ci.https}
+	ex := &exchange{w: w, r: r, conn: ci.conn, app: app, started: time.Now(), contentLength: -1, https: ci.https}
 	remote := ci.remoteAddr
 	if s.proxies.allows(ci.remoteAddr) {
 		remote, ex.https = forwarded(r, remote, ci.https)
