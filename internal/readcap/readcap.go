@@ -8,6 +8,8 @@ package readcap
 import (
 	"errors"
 	"fmt"
+	"os"
+	"runtime/debug"
 	"strings"
 )
 
@@ -58,4 +60,16 @@ func Size(n int64) string {
 		return fmt.Sprintf("%d KiB", n>>10)
 	}
 	return fmt.Sprintf("%d bytes", n)
+}
+
+// softMemoryLimit is the heap size past which the Go runtime collects garbage eagerly in a
+// process that reads servers' responses (the spec suites): a response at the body cap is then
+// collected soon after it is judged, instead of the heap doubling past it first.
+const softMemoryLimit = 128 << 20
+
+// KeepSmall sets the process's soft memory limit to softMemoryLimit, unless GOMEMLIMIT sets one.
+func KeepSmall() {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(softMemoryLimit)
+	}
 }

@@ -13,6 +13,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"github.com/wsgispec/wsgispec/internal/readcap"
 	"github.com/wsgispec/wsgispec/specs/catalog"
 	"github.com/wsgispec/wsgispec/specs/frameworks"
 )
@@ -28,6 +29,7 @@ var env = struct {
 }
 
 func TestFrameworks(t *testing.T) {
+	readcap.KeepSmall() // whatever the server sends
 	RegisterFailHandler(Fail)
 	RunSpecs(t, "wsgispec framework contract")
 	// The harness reports every step of frameworks.Steps; one without a spec would never run.

@@ -323,10 +323,10 @@ func contentLength(values []string) (int64, error) {
 	return n, nil
 }
 
-// readInto appends up to max bytes (all that is buffered, or one socket read) to r's body as
+// readInto appends up to most bytes (all that is buffered, or one socket read) to r's body as
 // one piece. It returns errEnough when enough is satisfied by the body so far, and a
 // *readcap.Exceeded when the body goes on past Limits.Body.
-func (c *Conn) readInto(r *Response, max int64, enough func([]byte) bool) (int, error) {
+func (c *Conn) readInto(r *Response, most int64, enough func([]byte) bool) (int, error) {
 	room := c.Limits.Body - int64(len(r.Body))
 	if room <= 0 {
 		if _, err := c.br.Peek(1); err != nil {
@@ -334,8 +334,12 @@ func (c *Conn) readInto(r *Response, max int64, enough func([]byte) bool) (int, 
 		}
 		return 0, &readcap.Exceeded{Cap: readcap.Body, Limit: c.Limits.Body}
 	}
-	want := int(min(max, room, 256<<10))
-	r.Body = slices.Grow(r.Body, want)
+	want := int(min(most, room, 256<<10))
+	if cap(r.Body)-len(r.Body) < want {
+		// Doubling, not append's quarter steps past 256 bytes: a body near the cap is copied a
+		// few times rather than dozens, which keeps the garbage (and so the peak) small.
+		r.Body = slices.Grow(r.Body, int(min(max(int64(want), int64(cap(r.Body))), room)))
+	}
 	start, off := len(r.Body), c.consumed
 	n, err := c.br.Read(r.Body[start : start+want])
 	if n > 0 {
