@@ -17,8 +17,12 @@ GO     ?= go
 #  * PySignal_SetWakeupFd, declared by 3.11 but not exported, defined in gateway/py311_signal.c;
 #  * libpython linked explicitly: cpy3 asks pkg-config for "python3", which carries no -lpython;
 #    python3-embed is the variant meant for embedding.
-# Every other package is pure Go and builds and tests with a plain `go test`.
+# The gateway's files build only with cgo and the build tag "gateway", so that a plain `go install`
+# or CGO_ENABLED=0 build (make dist) gives wsgispec without `serve`; here every go command gets the
+# tag. Every other package is pure Go and builds and tests with a plain `go test`.
 export CGO_ENABLED = 1
+GOFLAGS += -tags=gateway
+export GOFLAGS
 export CGO_CFLAGS  = -include $(CURDIR)/gateway/py311/compat.h -Wno-deprecated-declarations -O2
 export CGO_LDFLAGS = $(shell pkg-config --libs python3-embed 2>/dev/null)
 
@@ -31,7 +35,7 @@ DEBIAN_PACKAGES := pkg-config gcc python3-dev python3-flask python3-flask-sqlalc
 	python3-fastapi gunicorn python3-waitress uwsgi-core uwsgi-plugin-python3 python3-cheroot \
 	python3-werkzeug python3-gevent apache2 libapache2-mod-wsgi-py3 wrk chromium
 
-.PHONY: deps build test test-unit test-integration run bench soak clean
+.PHONY: deps build test run bench soak dist clean
 
 # deps: idempotent and quiet when everything is present; needs root only when something is missing.
 deps:
@@ -43,15 +47,10 @@ deps:
 	    || { tail -20 /tmp/wsgispec-apt.log >&2; echo "make deps: apt-get failed (log above)" >&2; exit 2; }; \
 	fi
 
+# One file: the spec suites, Python apps and gateway are all inside bin/wsgispec.
 build:
 	@mkdir -p bin
 	$(GO) build -ldflags '$(LDFLAGS)' -o bin/wsgispec ./cmd/wsgispec
-	@# Every Ginkgo suite under specs/ (a directory with a suite_test.go) becomes a test binary
-	@# that wsgispec runs: bin/wsgispec-<suite>.test.
-	@for suite in specs/*/suite_test.go; do \
-	  dir=$$(dirname $$suite); \
-	  $(GO) test -c -o bin/wsgispec-$$(basename $$dir).test ./$$dir || exit 1; \
-	done
 
 # Integration tests find the built binaries through WSGISPEC_BIN; without it they skip.
 test: deps build
@@ -74,5 +73,20 @@ bench: deps build
 soak: deps build
 	WSGISPEC_BIN=$(CURDIR)/bin WSGISPEC_SOAK=$${WSGISPEC_SOAK:-10m} $(GO) test -count=1 -run TestSoak -v -timeout 30m ./gateway
 
+# dist: release archives without the gateway (no cgo, so they run on any machine of their OS and
+# architecture), each with README and LICENSE, and their SHA256SUMS.
+DIST_TARGETS := linux/amd64 linux/arm64 darwin/amd64 darwin/arm64
+dist:
+	@rm -rf dist && mkdir -p dist
+	@for t in $(DIST_TARGETS); do \
+	  os=$${t%/*}; arch=$${t#*/}; name=wsgispec-$(VERSION)-$$os-$$arch; \
+	  mkdir -p dist/$$name && \
+	  CGO_ENABLED=0 GOFLAGS= GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o dist/$$name/wsgispec ./cmd/wsgispec && \
+	  cp README.md LICENSE dist/$$name/ && \
+	  tar -C dist -czf dist/$$name.tar.gz $$name && rm -rf dist/$$name || exit 1; \
+	  echo "dist/$$name.tar.gz"; \
+	done
+	@cd dist && sha256sum *.tar.gz > SHA256SUMS && echo dist/SHA256SUMS
+
 clean:
-	rm -rf bin reports/out results
+	rm -rf bin dist reports/out results

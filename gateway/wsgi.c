@@ -1,3 +1,5 @@
+//go:build cgo && gateway
+
 // The C half of the gateway; see wsgi.h for the division of labour and the GIL discipline.
 #include "wsgi.h"
 

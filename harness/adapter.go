@@ -48,7 +48,10 @@ type Adapter struct {
 // Env is what every adapter may depend on outside the app.
 type Env struct {
 	Python  string // interpreter for Python servers; DefaultPython when empty
-	ToolDir string // directory holding the wsgispec executable and its spec binaries
+	ToolDir string // directory holding the wsgispec executable
+	// GatewayBin is the wsgispec executable that runs the gateway (`serve`); ToolDir's wsgispec
+	// when empty. A wsgispec built without cgo has no gateway and names another one here.
+	GatewayBin string
 }
 
 // DefaultPython is the interpreter the Debian-packaged servers are installed for.
@@ -199,20 +202,27 @@ func (e Env) withDefaults() Env {
 	if e.ToolDir == "" {
 		e.ToolDir = ExecutableDir()
 	}
+	if e.GatewayBin == "" {
+		e.GatewayBin = filepath.Join(e.ToolDir, "wsgispec")
+	}
 	return e
 }
 
-// ExecutableDir is the directory of the running executable (symlinks resolved): where wsgispec
-// finds its spec binaries and itself, for the gateway adapter.
-func ExecutableDir() string {
+// ExecutableDir is the directory of the running executable (symlinks resolved): where the
+// gateway adapter finds wsgispec.
+func ExecutableDir() string { return filepath.Dir(Executable()) }
+
+// Executable is the running wsgispec's own path, symlinks resolved: what it re-executes to serve
+// the gateway or run a linked suite.
+func Executable() string {
 	exe, err := os.Executable()
 	if err != nil {
-		return "."
+		return "wsgispec"
 	}
 	if r, err := filepath.EvalSymlinks(exe); err == nil {
 		exe = r
 	}
-	return filepath.Dir(exe)
+	return exe
 }
 
 // Options tune Start; the zero value is usable.

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -23,7 +22,7 @@ func init() {
 		Detect:   detectGateway,
 		Command: func(l Launch) (Command, error) {
 			return Command{Argv: []string{
-				filepath.Join(l.ToolDir, "wsgispec"), "serve",
+				l.GatewayBin, "serve",
 				"--app-dir", l.App.Dir, "--app", l.App.Spec(), "--listen", l.Addr(),
 			}, Dir: l.App.Dir}, nil
 		},
@@ -128,12 +127,13 @@ func pythonDistVersion(ctx context.Context, python, module, dist string) (string
 }
 
 func detectGateway(ctx context.Context, env Env) (string, error) {
-	bin := filepath.Join(env.ToolDir, "wsgispec")
+	bin := env.GatewayBin
 	if _, err := os.Stat(bin); err != nil {
-		return "", fmt.Errorf("no wsgispec executable in %s (make build puts one in bin/)", env.ToolDir)
+		return "", fmt.Errorf("no wsgispec executable at %s (make build puts one in bin/)", bin)
 	}
 	if _, err := runQuiet(ctx, bin, "serve", "--help"); err != nil {
-		return "", fmt.Errorf("%s has no working serve command: %w", bin, err)
+		// A wsgispec built without cgo answers serve with exit 2 and how to get the gateway.
+		return "", fmt.Errorf("not available in this build: %s has no gateway (`make build` gives a wsgispec with it; name that one with --gateway-bin)", bin)
 	}
 	out, err := runQuiet(ctx, bin, "--version")
 	if err != nil {

@@ -19,8 +19,6 @@ import (
 	"github.com/wsgispec/wsgispec/specs/frameworks"
 )
 
-// FrameworksSuite is the file name of the compiled framework contract suite, beside wsgispec.
-const FrameworksSuite = "wsgispec-frameworks.test"
 
 // EnvDB names the SQLite file a framework app uses; EnvFramework tells the contract suite which
 // framework /info must name.
@@ -167,7 +165,7 @@ func gatewayMultiCommand(l Launch) (Command, error) {
 	if err := os.WriteFile(path, []byte(conf.String()), 0o644); err != nil {
 		return Command{}, err
 	}
-	return Command{Argv: []string{filepath.Join(l.ToolDir, "wsgispec"), "serve", "--config", path}, Dir: l.WorkDir}, nil
+	return Command{Argv: []string{l.GatewayBin, "serve", "--config", path}, Dir: l.WorkDir}, nil
 }
 
 // tomlString quotes s as a TOML basic string: quote and backslash escaped, control characters

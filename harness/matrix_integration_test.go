@@ -12,16 +12,8 @@ import (
 	"github.com/wsgispec/wsgispec/specs/frameworks"
 )
 
-// These tests run the built wsgispec and bin/wsgispec-frameworks.test (from `make build`) on
-// real servers with the real framework apps.
-
-func requireFrameworksSuite(t *testing.T) {
-	t.Helper()
-	wsgispecBin(t)
-	if _, err := os.Stat(filepath.Join(os.Getenv("WSGISPEC_BIN"), FrameworksSuite)); err != nil {
-		t.Skipf("%s is missing: run `make build`", FrameworksSuite)
-	}
-}
+// These tests run the built wsgispec (from `make build`, the contract suite linked in) on real
+// servers with the real framework apps.
 
 // runMatrixJSON runs `wsgispec matrix` with args and --json, and returns the result and the file.
 func runMatrixJSON(t *testing.T, env []string, args ...string) (cliResult, Envelope[MatrixRun]) {
@@ -76,7 +68,7 @@ func checkAllPassed(t *testing.T, f Envelope[MatrixRun], servers, fws []string) 
 // TestMatrixGatewayAndGunicorn is the reduced matrix `make test` runs: every framework on the
 // gateway (FastAPI over its own ASGI path) and on gunicorn (FastAPI through the adapter).
 func TestMatrixGatewayAndGunicorn(t *testing.T) {
-	requireFrameworksSuite(t)
+	wsgispecBin(t)
 	token := fmt.Sprintf("WSGISPEC_TEST_TOKEN=matrix-%d", time.Now().UnixNano())
 	servers, fws := []string{"gateway", "gunicorn"}, []string{"flask", "django", "fastapi"}
 	r, f := runMatrixJSON(t, []string{token}, "--server", strings.Join(servers, ","), "--framework", strings.Join(fws, ","))
@@ -99,7 +91,7 @@ func TestMatrixGatewayAndGunicorn(t *testing.T) {
 // TestMatrixGatewayMulti serves the three apps from one gateway at /flask, /django and /fastapi:
 // each framework's suite runs under its mount, and /info must name that framework.
 func TestMatrixGatewayMulti(t *testing.T) {
-	requireFrameworksSuite(t)
+	wsgispecBin(t)
 	fws := []string{"flask", "django", "fastapi"}
 	r, f := runMatrixJSON(t, nil, "--server", "gateway-multi")
 	if r.code != 0 {
@@ -114,7 +106,7 @@ func TestMatrixGatewayMulti(t *testing.T) {
 }
 
 func TestMatrixSetupErrors(t *testing.T) {
-	requireFrameworksSuite(t)
+	wsgispecBin(t)
 	for _, tc := range []struct {
 		args    []string
 		wantErr string

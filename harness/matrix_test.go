@@ -96,7 +96,7 @@ func fakeFrameworkApps(t *testing.T, body string) string {
 func TestGatewayMultiConfigMountsEveryFrameworkWithItsOwnDatabase(t *testing.T) {
 	apps := fakeFrameworkApps(t, `open(os.environ["WSGISPEC_DB"], "w").write(os.path.basename(os.getcwd()))`)
 	work := t.TempDir()
-	cmd, err := gatewayMultiCommand(Launch{Env: Env{Python: DefaultPython, ToolDir: "/tools"}, Host: "127.0.0.1", Port: 8000,
+	cmd, err := gatewayMultiCommand(Launch{Env: Env{Python: DefaultPython, ToolDir: "/tools", GatewayBin: "/tools/wsgispec"}, Host: "127.0.0.1", Port: 8000,
 		App: App{Dir: apps, Module: "wsgi", Callable: "application"}, WorkDir: work})
 	if err != nil {
 		t.Fatal(err)

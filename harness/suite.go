@@ -20,23 +20,27 @@ const (
 	EnvServer     = "WSGISPEC_SERVER"      // server name, for messages
 )
 
-// ConformanceSuite is the file name of the compiled conformance suite, beside wsgispec.
-const ConformanceSuite = "wsgispec-conformance.test"
+// RunSuiteCommand is wsgispec's hidden command that runs one linked Ginkgo suite in a child
+// process (Ginkgo allows one suite run per process): `wsgispec run-suite NAME --ginkgo.…`.
+const RunSuiteCommand = "run-suite"
 
-// LocateSuite is the compiled suite file beside the wsgispec executable in toolDir, or an error
-// saying how to build it.
-func LocateSuite(toolDir, file string, timeout time.Duration) (Suite, error) {
-	s := Suite{Binary: filepath.Join(toolDir, file), Timeout: timeout}
-	if _, err := os.Stat(s.Binary); err != nil {
-		return Suite{}, fmt.Errorf("the suite %s is missing (make build compiles it beside wsgispec)", s.Binary)
-	}
-	return s, nil
+// The suites linked into wsgispec, by the name run-suite takes.
+const (
+	ConformanceSuite = "conformance"
+	FrameworksSuite  = "frameworks"
+)
+
+// LinkedSuite is the suite name as run by the wsgispec executable exe.
+func LinkedSuite(exe, name string, timeout time.Duration) Suite {
+	return Suite{Binary: exe, Args: []string{RunSuiteCommand, name}, Timeout: timeout}
 }
 
-// Suite is a compiled Ginkgo suite (`go test -c`) run as a child process, as DESIGN.md
-// "Running the Ginkgo specs from the CLI" describes.
+// Suite is a Ginkgo suite run as a child process, as DESIGN.md "Running the Ginkgo specs from the
+// CLI" describes: Binary with Args, then Ginkgo's --ginkgo.* flags, the way a `go test -c` binary
+// takes them.
 type Suite struct {
 	Binary string
+	Args   []string // before Ginkgo's flags
 	// Timeout bounds a whole run. Ginkgo is told to interrupt itself at Timeout, which still
 	// writes a report; a suite that ignores that is killed shortly after and reports nothing.
 	Timeout time.Duration
@@ -90,12 +94,13 @@ func (s Suite) Run(ctx context.Context, target SuiteTarget, labelFilter string) 
 	if timeout <= 0 {
 		timeout = DefaultSuiteTimeout
 	}
-	argv := []string{s.Binary,
-		"--ginkgo.json-report=" + reportPath,
+	argv := append([]string{s.Binary}, s.Args...)
+	argv = append(argv,
+		"--ginkgo.json-report="+reportPath,
 		"--ginkgo.no-color",
-		"--ginkgo.timeout=" + timeout.String(),
-		"--ginkgo.grace-period=" + ginkgoGrace.String(),
-	}
+		"--ginkgo.timeout="+timeout.String(),
+		"--ginkgo.grace-period="+ginkgoGrace.String(),
+	)
 	if labelFilter != "" {
 		argv = append(argv, "--ginkgo.label-filter="+labelFilter)
 	}

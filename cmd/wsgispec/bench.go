@@ -56,7 +56,7 @@ func runBench(args []string) int {
 	benchfmtOut := fs.String("benchfmt", "", "write Go benchmark-format lines to `file` (for benchstat)")
 	markdownOut := fs.String("markdown", "", "write the medians as Markdown tables to `file` (with date, commit and machine)")
 	history := fs.String("history", "", "append this run to the JSON Lines store in `directory`")
-	python := fs.String("python", harness.DefaultPython, "Python `interpreter` for Python servers")
+	envf := addEnvFlags(fs, "Python `interpreter` for Python servers")
 	maxBody := fs.Int64("max-response-body", readcap.Defaults.Body, "largest response body in `bytes` the client reads; a longer one is an error of its request")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
@@ -114,7 +114,7 @@ func runBench(args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	started := time.Now()
-	env := harness.Env{Python: *python, ToolDir: harness.ExecutableDir()}
+	env := envf.env()
 	use, missing, err := harness.ResolveServers(ctx, bench.WithReference(*servers), harness.ForBench, env)
 	if err != nil {
 		return fail("%v", err)

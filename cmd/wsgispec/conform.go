@@ -49,7 +49,7 @@ func runConform(args []string) int {
 	serverCmd := fs.String("server-cmd", "", "command `template` starting any other server")
 	targetURL := fs.String("url", "", "test the server already running at `URL` (http://host:port[/mount]) with the probe app loaded")
 	probeDir := fs.String("probe-dir", "", "with --url: the `directory` the server's probe was given as WSGISPEC_PROBE_DIR (without it, cases that need it skip)")
-	python := fs.String("python", harness.DefaultPython, "Python `interpreter` for Python servers")
+	envf := addEnvFlags(fs, "Python `interpreter` for Python servers")
 	jsonOut := fs.String("json", "", "write results as JSON to `file` (- or no value: stdout; the summary then goes to stderr)")
 	junitOut := fs.String("junit", "", "write results as JUnit XML to `file`")
 	strict := fs.Bool("strict", false, "SHOULD cases fail the run too")
@@ -112,11 +112,8 @@ func runConform(args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	started := time.Now()
-	env := harness.Env{Python: *python, ToolDir: harness.ExecutableDir()}
-	suite, err := harness.LocateSuite(env.ToolDir, harness.ConformanceSuite, *suiteTimeout)
-	if err != nil {
-		return fail("%v", err)
-	}
+	env := envf.env()
+	suite := harness.LinkedSuite(harness.Executable(), harness.ConformanceSuite, *suiteTimeout)
 	cfg := harness.ConformConfig{
 		Env:          env,
 		Cases:        sel,
@@ -149,7 +146,7 @@ func runConform(args []string) int {
 			return fail("none of the servers is installed (wsgispec servers shows why)")
 		}
 		for _, d := range use {
-			if *python != harness.DefaultPython && !d.Adapter.UsesPython {
+			if *envf.python != harness.DefaultPython && !d.Adapter.UsesPython {
 				fmt.Fprintf(os.Stderr, "wsgispec conform: note: --python does not apply to %s (%s)\n", d.Adapter.Name, d.Adapter.Runs)
 			}
 			cfg.Targets = append(cfg.Targets, harness.ConformTarget{Adapter: d.Adapter, Version: d.Version})

@@ -56,11 +56,7 @@ func main() {
 	}
 	switch os.Args[1] {
 	case "--version", "-version", "version":
-		fmt.Printf("wsgispec %s", version.Version)
-		if version.Commit != "" {
-			fmt.Printf(" (%s)", version.Commit)
-		}
-		fmt.Println()
+		fmt.Println(version.String())
 		return
 	case "-h", "--help", "help":
 		usage()

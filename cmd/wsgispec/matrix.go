@@ -38,7 +38,7 @@ func runMatrix(args []string) int {
 	}
 	servers := fs.String("server", "", "`servers` to run the apps on, comma-separated, or all (wsgispec servers lists them)")
 	frameworkNames := fs.String("framework", "all", "framework `apps` to run, comma-separated ("+strings.Join(harness.FrameworkNames(), ", ")+"), or all")
-	python := fs.String("python", harness.DefaultPython, "Python `interpreter` for Python servers, the apps' database set-up and version detection")
+	envf := addEnvFlags(fs, "Python `interpreter` for Python servers, the apps' database set-up and version detection")
 	jsonOut := fs.String("json", "", "write results as JSON to `file` (- or no value: stdout; the table then goes to stderr)")
 	parallel := fs.Int("parallel", 3, "test at most `N` pairs at once")
 	suiteTimeout := fs.Duration("timeout", 2*time.Minute, "bound on one pair's suite run; its unfinished steps are errors")
@@ -65,11 +65,8 @@ func runMatrix(args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	started := time.Now()
-	env := harness.Env{Python: *python, ToolDir: harness.ExecutableDir()}
-	suite, err := harness.LocateSuite(env.ToolDir, harness.FrameworksSuite, *suiteTimeout)
-	if err != nil {
-		return fail("%v", err)
-	}
+	env := envf.env()
+	suite := harness.LinkedSuite(harness.Executable(), harness.FrameworksSuite, *suiteTimeout)
 	cfg := harness.MatrixConfig{
 		Env:          env,
 		Suite:        suite,
@@ -78,7 +75,7 @@ func runMatrix(args []string) int {
 		Progress:     func(line string) { fmt.Fprintln(os.Stderr, line) },
 	}
 	for _, f := range chosen {
-		v, err := harness.DetectFramework(ctx, *python, f)
+		v, err := harness.DetectFramework(ctx, *envf.python, f)
 		if err != nil {
 			return fail("framework %s is not installed: %v", f.Name, err)
 		}

@@ -1,3 +1,5 @@
+//go:build cgo && gateway
+
 package main
 
 import (
@@ -16,6 +18,9 @@ import (
 	"github.com/wsgispec/wsgispec/gateway"
 	"github.com/wsgispec/wsgispec/pyapps"
 )
+
+// gatewayLinked says this build has the gateway (serve_nocgo.go: it has not).
+const gatewayLinked = true
 
 func init() {
 	register("serve", "run the reference WSGI gateway (one app from flags, or several from --config)", runServe)

@@ -23,7 +23,7 @@ func runServers(args []string) int {
 		fmt.Fprint(fs.Output(), "usage: wsgispec servers [--python P]\n\nLists every server adapter, installed or not, with its version and what it runs.\n\nflags:\n")
 		fs.PrintDefaults()
 	}
-	python := fs.String("python", harness.DefaultPython, "Python `interpreter` to look for Python servers in")
+	envf := addEnvFlags(fs, "Python `interpreter` to look for Python servers in")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
@@ -33,7 +33,7 @@ func runServers(args []string) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	env := harness.Env{Python: *python, ToolDir: harness.ExecutableDir()}
+	env := envf.env()
 	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "SERVER\tINSTALLED\tVERSION\tRUNS")
 	var missing []string

@@ -1,4 +1,4 @@
-package frameworks_test
+package contract
 
 import (
 	"bytes"

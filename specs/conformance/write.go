@@ -1,10 +1,8 @@
 package conformance
 
-import (
-	. "github.com/onsi/ginkgo/v2"
-)
+import ()
 
-var _ = Describe("write()", func() {
+var _ = nodes.Describe("write()", func() {
 	caseSpec("write.not-held", func(k *check) {
 		k.expect("\"written\" arrives at least %v before \"yielded\" (the application sleeps %d ms between write() and returning)", earlyMargin, probePauseMs)
 		x := k.do(request{path: probePath("/stream", "h", "Content-Type: text/plain", "app", "write:written,sleep:"+probePause, "iter", "yield:yielded"), until: untilHas("yielded")})

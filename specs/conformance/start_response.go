@@ -5,8 +5,6 @@ import (
 	"net/http"
 	"strings"
 	"time"
-
-	. "github.com/onsi/ginkgo/v2"
 )
 
 // raisedAnswer is what /start-response reports about a call it tried.
@@ -53,7 +51,7 @@ func (k *check) judgeAll(tries []string) {
 	k.saw("%s", strings.Join(all, "; "))
 }
 
-var _ = Describe("start_response", func() {
+var _ = nodes.Describe("start_response", func() {
 	caseSpec("start_response.returns-write", func(k *check) {
 		k.expect("callable(start_response(status, headers)) is True")
 		x := k.do(request{path: probePath("/start-response", "try", "returns-write"), until: untilHas("}")})

@@ -177,7 +177,7 @@ func readSizeOps() (string, [][]string) {
 	return strings.Join(ops, ","), want
 }
 
-var _ = Describe("wsgi.input", func() {
+var _ = nodes.Describe("wsgi.input", func() {
 	readSize, readSizeWant := readSizeOps()
 	DescribeTable("reading the body",
 		func(ctx SpecContext, id string, r request, ops string, want [][]string) {

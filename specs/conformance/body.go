@@ -79,7 +79,7 @@ func binaryBody() []byte {
 	return append(b, "a\r\nb\nc\rd\n\re\r\r\n"...)
 }
 
-var _ = Describe("the response body", func() {
+var _ = nodes.Describe("the response body", func() {
 	caseSpec("body.yield-not-delayed", func(k *check) {
 		k.expect("the first yielded block arrives at least %v before the second (the iterable sleeps %d ms between them)", earlyMargin, probePauseMs)
 		x := k.do(request{path: textStream("iter", "yield:first block,sleep:"+probePause+",yield:second block"), until: untilHas("second block")})

@@ -1,4 +1,4 @@
-package frameworks_test
+package contract
 
 import (
 	"fmt"
@@ -47,7 +47,7 @@ func (c *client) expectCounts(when string) info {
 	return got
 }
 
-var _ = Describe("meta", func() {
+var _ = nodes.Describe("meta", func() {
 	step("interop", func(c *client) {
 		var got map[string]any
 		ex := c.send("GET", "/interop", nil)

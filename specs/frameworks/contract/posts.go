@@ -1,13 +1,11 @@
-package frameworks_test
+package contract
 
 import (
 	"fmt"
 	"slices"
-
-	. "github.com/onsi/ginkgo/v2"
 )
 
-var _ = Describe("posts", func() {
+var _ = nodes.Describe("posts", func() {
 	step("posts.create", func(c *client) {
 		c.createPost(unique("create"), "first post")
 	})

@@ -2,8 +2,6 @@ package conformance
 
 import (
 	"strings"
-
-	. "github.com/onsi/ginkgo/v2"
 )
 
 // fileContent regenerates the probe's file: byte i is (i*31 + i/256) % 256, so every offset in
@@ -28,7 +26,7 @@ func (k *check) fileWrapper(r request) exchange {
 	return x
 }
 
-var _ = Describe("wsgi.file_wrapper", func() {
+var _ = nodes.Describe("wsgi.file_wrapper", func() {
 	caseSpec("file_wrapper.filelike-iterable", func(k *check) {
 		k.expect("the 64 KiB content of an object with only read(size) and close(), wrapped with block size 8192")
 		x := k.fileWrapper(request{path: probePath("/file-wrapper", "mode", "filelike"), until: untilLen(fileSize)})

@@ -27,7 +27,7 @@ func afterSendOutcome(k *check) (exchange, []record) {
 	return x, rs
 }
 
-var _ = Describe("exc_info", func() {
+var _ = nodes.Describe("exc_info", func() {
 	DescribeTable("before anything is sent, start_response(..., exc_info) replaces the response",
 		func(ctx SpecContext, id string, params []string) {
 			k := newCheck(catalog.MustLookup(id))

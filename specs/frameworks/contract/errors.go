@@ -1,4 +1,4 @@
-package frameworks_test
+package contract
 
 import (
 	"fmt"
@@ -42,7 +42,7 @@ func (c *client) targets() (post, comment, string, string) {
 	return p, cm, fmt.Sprintf("/posts/%d", p.ID), fmt.Sprintf("/comments/%d", cm.ID)
 }
 
-var _ = Describe("errors", func() {
+var _ = nodes.Describe("errors", func() {
 	step("errors.invalid-json", func(c *client) {
 		target, targetComment, postPath, commentPath := c.targets()
 		c.expectRejected(400, target, targetComment,

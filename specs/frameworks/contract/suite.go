@@ -1,4 +1,8 @@
-package frameworks_test
+// Package contract is the framework API contract (DESIGN.md "The framework apps' API") as Ginkgo
+// specs, one per frameworks.Steps entry, run against a framework app served by a server. The
+// target comes from the environment; without it every spec skips. Like the conformance suite it
+// is linked into wsgispec and run in a child process (package specs/suites).
+package contract
 
 import (
 	"context"
@@ -7,14 +11,13 @@ import (
 	"os"
 	"strings"
 	"sync"
-	"testing"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	"github.com/wsgispec/wsgispec/internal/readcap"
 	"github.com/wsgispec/wsgispec/specs/catalog"
+	"github.com/wsgispec/wsgispec/specs/deferred"
 	"github.com/wsgispec/wsgispec/specs/frameworks"
 )
 
@@ -28,16 +31,27 @@ var env = struct {
 	Server:     os.Getenv(frameworks.EnvServer),
 }
 
-func TestFrameworks(t *testing.T) {
-	readcap.KeepSmall() // whatever the server sends
+// Run runs the suite once (Ginkgo allows one run per process), configured by Ginkgo's
+// --ginkgo.* flags, and reports whether every spec passed; t is told of a failure.
+func Run(t GinkgoTestingT) bool {
 	RegisterFailHandler(Fail)
-	RunSpecs(t, "wsgispec framework contract")
-	// The harness reports every step of frameworks.Steps; one without a spec would never run.
+	nodes.Declare()
+	return RunSpecs(t, "wsgispec framework contract")
+}
+
+// nodes holds the suite's top-level specs until Run (see package deferred).
+var nodes deferred.Nodes
+
+// Undeclared lists the steps of frameworks.Steps that have no spec, which the harness would
+// report but never run. It is complete after Run, which builds the whole spec tree.
+func Undeclared() []string {
+	var problems []string
 	for _, s := range frameworks.Steps {
 		if !declared[s.Name] {
-			t.Errorf("step %s (%s) has no spec", s.Name, s.Title)
+			problems = append(problems, fmt.Sprintf("step %s (%s) has no spec", s.Name, s.Title))
 		}
 	}
+	return problems
 }
 
 // declared holds the steps given a spec so far (while Ginkgo builds the spec tree).

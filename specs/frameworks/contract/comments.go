@@ -1,13 +1,11 @@
-package frameworks_test
+package contract
 
 import (
 	"fmt"
 	"slices"
-
-	. "github.com/onsi/ginkgo/v2"
 )
 
-var _ = Describe("comments", func() {
+var _ = nodes.Describe("comments", func() {
 	step("comments.create", func(c *client) {
 		p := c.createPost(unique("commented"), "a post to comment on")
 		c.createComment(p.ID, "first comment")

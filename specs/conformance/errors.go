@@ -12,7 +12,7 @@ type errorsAnswer map[string]struct {
 	Error string `json:"error"`
 }
 
-var _ = Describe("wsgi.errors", func() {
+var _ = nodes.Describe("wsgi.errors", func() {
 	DescribeTable("writing to the error stream",
 		func(ctx SpecContext, id, op, call string) {
 			k := newCheck(catalog.MustLookup(id))

@@ -17,7 +17,7 @@ func awaitClose(token string, within time.Duration) []record {
 	return awaitRecords(token, within, func(rs []record) bool { return count(rs, "close") > 0 })
 }
 
-var _ = Describe("close()", func() {
+var _ = nodes.Describe("close()", func() {
 	DescribeTable("the iterable's close() is called",
 		func(ctx SpecContext, id, iter, situation string) {
 			k := newCheck(catalog.MustLookup(id))

@@ -4,12 +4,10 @@ import (
 	"strings"
 	"time"
 
-	. "github.com/onsi/ginkgo/v2"
-
 	"github.com/wsgispec/wsgispec/specs/rawhttp"
 )
 
-var _ = Describe("HTTP request handling beyond the PEP", func() {
+var _ = nodes.Describe("HTTP request handling beyond the PEP", func() {
 	caseSpec("http.underscore-header", func(k *check) {
 		k.expect("HTTP_FOO_BAR=\"dash\" for Foo-Bar: dash followed by Foo_Bar: underscore (or the request refused with 400)")
 		x := k.do(request{path: "/environ", header: rawhttp.Header{{Name: "Foo-Bar", Value: "dash"}, {Name: "Foo_Bar", Value: "underscore"}}})

@@ -76,7 +76,7 @@ func wantPresent(k *check, d environDump, key string, methods ...string) {
 
 var anything = regexp.MustCompile(`.`)
 
-var _ = Describe("environ", func() {
+var _ = nodes.Describe("environ", func() {
 	Describe("the dictionary and the call", func() {
 		caseSpec("environ.is-dict", func(k *check) {
 			k.expect("type(environ) is dict")

@@ -1,4 +1,4 @@
-package frameworks_test
+package contract
 
 import (
 	"crypto/sha256"
@@ -43,7 +43,7 @@ func largeContent() string {
 
 const concurrentCreates = 50
 
-var _ = Describe("load", func() {
+var _ = nodes.Describe("load", func() {
 	step("unicode.titles", func(c *client) {
 		var created []post
 		for _, title := range unicodeTitles {

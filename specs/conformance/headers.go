@@ -17,7 +17,7 @@ const (
 	probePauseMs = 1000
 )
 
-var _ = Describe("deferred header sending", func() {
+var _ = nodes.Describe("deferred header sending", func() {
 	DescribeTable("headers wait for the first non-empty body bytestring",
 		func(ctx SpecContext, id, iter, last string) {
 			k := newCheck(catalog.MustLookup(id))
