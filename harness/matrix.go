@@ -19,7 +19,6 @@ import (
 	"github.com/wsgispec/wsgispec/specs/frameworks"
 )
 
-
 // EnvDB names the SQLite file a framework app uses; EnvFramework tells the contract suite which
 // framework /info must name.
 const (
