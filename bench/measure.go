@@ -13,6 +13,7 @@ import (
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
 	"github.com/wsgispec/wsgispec/internal/procstat"
+	"github.com/wsgispec/wsgispec/internal/readcap"
 )
 
 // clientBoundShare is the share of one core the client may use before its own CPU is taken to
@@ -44,10 +45,11 @@ type client struct {
 	http      *http.Client
 }
 
-// newClient returns a client that keeps at most maxConns connections to the server. Its
-// http.Client has no Timeout: the transport bounds each request itself (see keepAliveTransport).
-func newClient(maxConns int) *client {
-	t := newKeepAliveTransport(maxConns, requestTimeout)
+// newClient returns a client that keeps at most maxConns connections to the server and reads
+// within limits. Its http.Client has no Timeout: the transport bounds each request itself (see
+// keepAliveTransport).
+func newClient(maxConns int, limits readcap.Limits) *client {
+	t := newKeepAliveTransport(maxConns, requestTimeout, limits)
 	return &client{transport: t, http: &http.Client{Transport: t}}
 }
 
@@ -86,6 +88,7 @@ type measurement struct {
 	Figures
 	statusCodes map[string]int
 	clientBound bool
+	connections Connections // the run's: longest wait and unanswered requests
 	warnings    []string
 	results     []*vegeta.Result // if the attack keeps them: sorted by time, Seq renumbered from 0
 }
@@ -112,6 +115,7 @@ func (c *client) run(ctx context.Context, a attack, proc procstat.FS, pgid int) 
 	}
 	switchesBefore := proc.ThreadSwitches(cpuBefore)
 	clientBefore := selfCPU()
+	c.transport.stats.take()
 	start := time.Now()
 	stopped := make(chan struct{})
 	defer close(stopped)
@@ -141,7 +145,10 @@ func (c *client) run(ctx context.Context, a attack, proc procstat.FS, pgid int) 
 	metrics.Close()
 
 	serverCPU := procstat.CPUBetween(cpuBefore, cpuAfter)
-	m := measurement{statusCodes: metrics.StatusCodes, results: results}
+	m := measurement{statusCodes: metrics.StatusCodes, results: results, connections: Connections{
+		LongestWaitMS: millis(c.transport.stats.take()),
+		Unanswered:    metrics.StatusCodes["0"], // vegeta's code for a request that got no response
+	}}
 	m.Figures = Figures{
 		AchievedRate:  metrics.Rate,
 		DurationS:     metrics.Duration.Seconds(),

@@ -66,6 +66,7 @@ type Run struct {
 	Figures
 	StatusCodes map[string]int `json:"status_codes"`
 	ClientBound bool           `json:"client_bound"` // the client used most of a core: req/s understates the server
+	Connections Connections    `json:"connections"`
 	VsReference *Ratios        `json:"vs_reference,omitempty"`
 	Warnings    []string       `json:"warnings,omitempty"`
 }
@@ -85,9 +86,12 @@ type Median struct {
 	Rounds      int                `json:"rounds"`
 	Concurrency int                `json:"concurrency"`
 	Figures
-	ClientBoundRounds int               `json:"client_bound_rounds"`
-	VsReference       *Ratios           `json:"vs_reference,omitempty"`
-	Spread            map[string]Spread `json:"spread"` // by field name, e.g. "throughput_rps", "latency_ms.p99"
+	ClientBoundRounds int `json:"client_bound_rounds"`
+	// Connections over the rounds: the most opened, the fewest served at once, the longest
+	// wait and every unanswered request.
+	Connections Connections       `json:"connections"`
+	VsReference *Ratios           `json:"vs_reference,omitempty"`
+	Spread      map[string]Spread `json:"spread"` // by field name, e.g. "throughput_rps", "latency_ms.p99"
 }
 
 // File is a bench result file: the DESIGN.md envelope of kind bench plus the medians, and the
@@ -196,10 +200,11 @@ func Medians(runs []Run) []Median {
 			m.Spread[f.name] = Spread{Min: lo, Max: hi}
 		}
 		var ratios []*Ratios
-		for _, r := range rs {
+		for i, r := range rs {
 			if r.ClientBound {
 				m.ClientBoundRounds++
 			}
+			m.Connections.add(r.Connections, i == 0)
 			if r.VsReference != nil {
 				ratios = append(ratios, r.VsReference)
 			}

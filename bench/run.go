@@ -18,6 +18,7 @@ import (
 	"github.com/wsgispec/wsgispec/harness"
 	"github.com/wsgispec/wsgispec/internal/procstat"
 	"github.com/wsgispec/wsgispec/internal/progress"
+	"github.com/wsgispec/wsgispec/internal/readcap"
 )
 
 // Config is one bench invocation.
@@ -34,6 +35,8 @@ type Config struct {
 	// Rate is the open model's rate in req/s; 0 means half the server's own closed throughput
 	// in the same round, a load it can carry with room to spare.
 	Rate float64
+	// Limits cap what the client reads of each answer; the zero value is readcap.Defaults.
+	Limits readcap.Limits
 	// Results receives every measured request as gzip'ed vegeta JSON lines; nil keeps none.
 	Results io.Writer
 	// Progress shows one row per server (rounds done of all its scenarios' rounds); nil shows
@@ -57,27 +60,6 @@ const (
 // measures nothing after its windows, and uWSGI and gunicorn take the harness's whole default
 // grace to stop, which would make up most of a quick run.
 const stopGrace = 500 * time.Millisecond
-
-// connectionLimits caps the client's connections to servers whose processes each keep one
-// keep-alive connection to themselves until the client closes it: uWSGI's --http11-socket with
-// 2 processes serves 2 connections, apache2 -X (mod_wsgi) 1, and one more waits in the listen
-// backlog until a request times out. With the cap, requests queue in the client instead, which
-// the open model's latency counts as it would count the backlog.
-var connectionLimits = map[string]int{"uwsgi": 2, "mod_wsgi": 1}
-
-// defaultConnectionLimit caps the client's connections to every other server. Under a fixed
-// rate vegeta starts a worker, and so a connection, whenever the others are all waiting; on a
-// busy machine that makes hundreds, past what servers accept (waitress: 100), and the excess
-// waits in the backlog until it times out. Waiting for one of these connections is counted in
-// the latency just the same.
-const defaultConnectionLimit = 64
-
-func connectionLimit(server string) int {
-	if n, ok := connectionLimits[server]; ok {
-		return n
-	}
-	return defaultConnectionLimit
-}
 
 // loadGeneratorProcs is the GOMAXPROCS of a bench: the load generator runs on one thread, as
 // wrk -t1 does. With more, a hand-off between vegeta's goroutines (pacer, workers, collector)
@@ -193,22 +175,20 @@ func measureServer(ctx context.Context, cfg Config, d harness.Detection, sc Scen
 		return nil, err
 	}
 	defer srv.Stop()
-	c := newClient(connectionLimit(d.Adapter.Name))
-	defer c.close()
-
+	limits := cfg.Limits
+	if limits == (readcap.Limits{}) {
+		limits = readcap.Defaults
+	}
 	target := vegeta.Target{Method: sc.Method, URL: srv.URL + sc.Path, Body: sc.Body}
 	if sc.ContentType != "" {
 		target.Header = http.Header{"Content-Type": {sc.ContentType}}
 	}
-	if sc.SeedPost {
-		seed := vegeta.Target{Method: http.MethodPost, URL: srv.URL + "/posts", Body: postBody, Header: http.Header{"Content-Type": {"application/json"}}}
-		if err := c.check(seed, Scenario{Status: http.StatusCreated}); err != nil {
-			return nil, fmt.Errorf("server %s, scenario %s: creating the post to read: %w", d.Adapter.Name, sc.Name, err)
-		}
+	conns, err := checkAndMeasure(ctx, d.Adapter.Name, sc, srv.URL, target, 2*cfg.Concurrency, limits)
+	if err != nil {
+		return nil, err
 	}
-	if err := c.check(target, sc); err != nil {
-		return nil, fmt.Errorf("server %s, scenario %s: %w", d.Adapter.Name, sc.Name, err)
-	}
+	c := newClient(clientConnections(conns), limits)
+	defer c.close()
 	name := fmt.Sprintf("%s/%s/%d", d.Adapter.Name, sc.Name, round)
 	closed := attack{name: name + "/" + Closed, target: target, model: Closed, concurrency: cfg.Concurrency}
 	warm := closed
@@ -242,9 +222,10 @@ func measureServer(ctx context.Context, cfg Config, d harness.Detection, sc Scen
 			m.warnings = append(m.warnings, "the server exited during the run ("+srv.ExitStatus()+")")
 		default:
 		}
+		m.connections.Opened, m.connections.ServedAtOnce = conns.Opened, conns.ServedAtOnce
 		runs = append(runs, Run{Server: info, Scenario: sc.Name, Round: round, Model: m.model,
 			Concurrency: m.concurrency, Figures: m.Figures, StatusCodes: m.statusCodes,
-			ClientBound: m.clientBound, Warnings: m.warnings})
+			ClientBound: m.clientBound, Connections: m.connections, Warnings: m.warnings})
 		if results != nil {
 			if err := results.write(m.results); err != nil {
 				return nil, fmt.Errorf("writing the raw results: %w", err)
@@ -252,6 +233,29 @@ func measureServer(ctx context.Context, cfg Config, d harness.Detection, sc Scen
 		}
 	}
 	return runs, nil
+}
+
+// checkAndMeasure checks the server's answer to the scenario (after creating the post a read
+// scenario reads), so that a misconfigured server fails loudly before its numbers are taken, and
+// then measures how many connections it serves at once, opening n.
+func checkAndMeasure(ctx context.Context, server string, sc Scenario, base string, target vegeta.Target, n int, limits readcap.Limits) (Connections, error) {
+	c := newClient(1, limits)
+	defer c.close()
+	if sc.SeedPost {
+		seed := vegeta.Target{Method: http.MethodPost, URL: base + "/posts", Body: postBody, Header: http.Header{"Content-Type": {"application/json"}}}
+		if err := c.check(seed, Scenario{Status: http.StatusCreated}); err != nil {
+			return Connections{}, fmt.Errorf("server %s, scenario %s: creating the post to read: %w", server, sc.Name, err)
+		}
+	}
+	if err := c.check(target, sc); err != nil {
+		return Connections{}, fmt.Errorf("server %s, scenario %s: %w", server, sc.Name, err)
+	}
+	c.close() // its connection would hold one of the server's workers
+	conns, err := measureConnections(ctx, target, n, limits)
+	if err != nil {
+		return Connections{}, fmt.Errorf("server %s, scenario %s: measuring its connections: %w", server, sc.Name, err)
+	}
+	return conns, nil
 }
 
 // resultsWriter streams raw vegeta results as gzip'ed JSON lines.

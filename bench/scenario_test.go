@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/wsgispec/wsgispec/internal/readcap"
 )
 
 // TestReferenceAnswersTheScenarios: the reference server gives every built-in scenario the status
@@ -20,7 +22,7 @@ import (
 func TestReferenceAnswersTheScenarios(t *testing.T) {
 	srv := httptest.NewServer(ReferenceHandler())
 	defer srv.Close()
-	c := newClient(defaultConnectionLimit)
+	c := newClient(maxClientConnections, readcap.Defaults)
 	defer c.close()
 	for _, name := range ScenarioNames() {
 		sc := scenarios[name]

@@ -14,8 +14,11 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/wsgispec/wsgispec/internal/readcap"
 )
 
 // keepAliveTransport is the load generator's http.RoundTripper: plain HTTP/1.1 over a bounded
@@ -34,8 +37,12 @@ import (
 // (http.Client follows none, as Response.Header stays nil: no Location), trailers and response
 // headers (read for framing only, not kept), chunked request bodies (a body is read whole and
 // sent with Content-Length).
+//
+// What it reads of a response is capped (limits): a response past a cap is an error of that
+// request naming the cap, as a timeout is.
 type keepAliveTransport struct {
 	maxConnsPerHost int
+	limits          readcap.Limits
 	// timeout bounds each request from taking a connection to reading the last byte of the
 	// response. It is enforced here, with one deadline on the connection, rather than by
 	// http.Client.Timeout, which for a RoundTripper it does not know starts a goroutine and a
@@ -44,12 +51,13 @@ type keepAliveTransport struct {
 
 	mu    sync.Mutex
 	hosts map[string]*hostPool // by host:port
+	stats transportStats
 }
 
 // newKeepAliveTransport returns a transport that keeps at most maxConnsPerHost (at least 1)
 // connections open to each host; requests beyond them wait for a connection to be free.
-func newKeepAliveTransport(maxConnsPerHost int, timeout time.Duration) *keepAliveTransport {
-	return &keepAliveTransport{maxConnsPerHost: max(1, maxConnsPerHost), timeout: timeout, hosts: map[string]*hostPool{}}
+func newKeepAliveTransport(maxConnsPerHost int, timeout time.Duration, limits readcap.Limits) *keepAliveTransport {
+	return &keepAliveTransport{maxConnsPerHost: max(1, maxConnsPerHost), timeout: timeout, limits: limits, hosts: map[string]*hostPool{}}
 }
 
 // readBufferSize is each connection's read buffer. vegeta reads bodies through io.Discard, 8 KiB
@@ -66,9 +74,10 @@ var readBuffers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, re
 // the slots bound the open connections; a connection with no request on it waits in idle,
 // which has room for all of them.
 type hostPool struct {
-	addr  string
-	slots chan struct{}
-	idle  chan *clientConn
+	addr   string
+	limits readcap.Limits
+	slots  chan struct{}
+	idle   chan *clientConn
 }
 
 // clientConn is one connection with its buffers, reused from request to request.
@@ -99,7 +108,8 @@ func (t *keepAliveTransport) RoundTrip(req *http.Request) (*http.Response, error
 		return nil, fmt.Errorf("bench client: %s: only plain http is supported", req.URL)
 	}
 	ctx := req.Context()
-	deadline := time.Now().Add(t.timeout)
+	start := time.Now()
+	deadline := start.Add(t.timeout)
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline = d
 	}
@@ -114,6 +124,7 @@ func (t *keepAliveTransport) RoundTrip(req *http.Request) (*http.Response, error
 		}
 		resp, err := c.roundTrip(req, deadline)
 		if err == nil {
+			t.stats.waited(time.Since(start)) // the head has arrived: its first byte, a little before
 			return resp, nil
 		}
 		if !(replayable && c.reused && errors.Is(err, errClosedBeforeResponse)) {
@@ -133,19 +144,46 @@ func (t *keepAliveTransport) CloseIdleConnections() {
 }
 
 func (t *keepAliveTransport) pool(u *url.URL) *hostPool {
-	addr := u.Host
-	if u.Port() == "" {
-		addr = net.JoinHostPort(u.Hostname(), "80")
-	}
+	addr := hostPort(u)
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	p := t.hosts[addr]
 	if p == nil {
-		p = &hostPool{addr: addr, slots: make(chan struct{}, t.maxConnsPerHost), idle: make(chan *clientConn, t.maxConnsPerHost)}
+		p = newHostPool(addr, t.maxConnsPerHost, t.limits)
 		t.hosts[addr] = p
 	}
 	return p
 }
+
+// hostPort is the URL's host:port, port 80 when it names none.
+func hostPort(u *url.URL) string {
+	if u.Port() == "" {
+		return net.JoinHostPort(u.Hostname(), "80")
+	}
+	return u.Host
+}
+
+func newHostPool(addr string, maxConns int, limits readcap.Limits) *hostPool {
+	return &hostPool{addr: addr, limits: limits, slots: make(chan struct{}, maxConns), idle: make(chan *clientConn, maxConns)}
+}
+
+// transportStats is counted until take resets it: the longest a request waited for the first
+// byte of its answer.
+type transportStats struct {
+	longestWait atomic.Int64 // nanoseconds
+}
+
+func (s *transportStats) waited(d time.Duration) {
+	for {
+		old := s.longestWait.Load()
+		if int64(d) <= old || s.longestWait.CompareAndSwap(old, int64(d)) {
+			return
+		}
+	}
+}
+
+// take returns the longest wait since the last take and starts counting anew.
+func (s *transportStats) take() time.Duration { return time.Duration(s.longestWait.Swap(0)) }
 
 // get returns an idle connection, else a new one while the pool has room, else the first
 // connection another request frees; it gives up at the deadline or when ctx is done.
@@ -256,7 +294,7 @@ func (c *clientConn) roundTrip(req *http.Request, deadline time.Time) (*http.Res
 		}
 		return resp, nil
 	}
-	b := &responseBody{c: c, framing: framing, stopCancel: stopCancel, ctx: ctx}
+	b := &responseBody{c: c, framing: framing, stopCancel: stopCancel, ctx: ctx, limit: c.pool.limits.Body}
 	if framing.chunked {
 		b.chunks = httputil.NewChunkedReader(c.r)
 	}
@@ -339,9 +377,12 @@ type bodyFraming struct {
 // interim (1xx) responses. Headers are parsed for the body's framing and the connection's
 // persistence only.
 func (c *clientConn) readResponseHead(req *http.Request) (*http.Response, bodyFraming, error) {
+	limits := c.pool.limits
 	for first := true; ; first = false {
 		line, err := c.r.ReadSlice('\n')
 		switch {
+		case len(line) > limits.StatusLine || (err == bufio.ErrBufferFull && limits.StatusLine < readBufferSize):
+			return nil, bodyFraming{}, &readcap.Exceeded{Cap: readcap.StatusLine, Limit: int64(limits.StatusLine)}
 		case err == nil:
 		case first && len(line) == 0 && (err == io.EOF || errors.Is(err, syscall.ECONNRESET)):
 			return nil, bodyFraming{}, errClosedBeforeResponse
@@ -353,7 +394,7 @@ func (c *clientConn) readResponseHead(req *http.Request) (*http.Response, bodyFr
 			return nil, bodyFraming{}, err
 		}
 		resp.Request = req
-		framing, err := c.readHeaders(resp)
+		framing, err := c.readHeaders(resp, limits.Head-len(line))
 		if err != nil {
 			return nil, bodyFraming{}, err
 		}
@@ -409,19 +450,26 @@ func (c *clientConn) parseStatusLine(line []byte) (*http.Response, error) {
 	return resp, nil
 }
 
-// readHeaders reads the header section up to its empty line and returns the framing its
-// Content-Length, Transfer-Encoding and Connection fields give.
-func (c *clientConn) readHeaders(resp *http.Response) (bodyFraming, error) {
+// readHeaders reads the header section up to its empty line, at most room bytes and the
+// limits' fields, and returns the framing its Content-Length, Transfer-Encoding and Connection
+// fields give.
+func (c *clientConn) readHeaders(resp *http.Response, room int) (bodyFraming, error) {
 	f := bodyFraming{length: -1, keepAlive: resp.ProtoMinor == 1}
 	var transferEncoding bool
-	for {
+	for fields := 0; ; fields++ {
 		line, err := c.r.ReadSlice('\n')
+		if room -= len(line); room < 0 || err == bufio.ErrBufferFull {
+			return f, &readcap.Exceeded{Cap: readcap.Head, Limit: int64(c.pool.limits.Head)}
+		}
 		if err != nil {
 			return f, fmt.Errorf("reading the response headers: %w", headError(err))
 		}
 		line = bytes.TrimRight(line, "\r\n")
 		if len(line) == 0 {
 			break
+		}
+		if fields == c.pool.limits.Fields {
+			return f, &readcap.Exceeded{Cap: readcap.Fields, Limit: int64(c.pool.limits.Fields)}
 		}
 		name, value, ok := bytes.Cut(line, []byte(":"))
 		if !ok {
@@ -503,7 +551,8 @@ type responseBody struct {
 	c          *clientConn
 	framing    bodyFraming
 	chunks     io.Reader // the chunked decoder, when framing.chunked
-	read       int64     // bytes read, against framing.length
+	read       int64     // bytes read, against framing.length and limit
+	limit      int64     // the most body bytes read (readcap.Limits.Body)
 	stopCancel func() bool
 	ctx        context.Context
 	err        error // once set, the connection is no longer this body's
@@ -515,9 +564,14 @@ func (b *responseBody) Read(p []byte) (int, error) {
 	}
 	var n int
 	var err error
+	// One byte past the cap is read, to tell a body that ends at it from one that goes on.
+	if room := b.limit + 1 - b.read; int64(len(p)) > room {
+		p = p[:room]
+	}
 	switch {
 	case b.framing.chunked:
 		n, err = b.chunks.Read(p)
+		b.read += int64(n)
 		if err == io.EOF {
 			err = b.skipTrailers()
 		}
@@ -535,6 +589,10 @@ func (b *responseBody) Read(p []byte) (int, error) {
 		}
 	default:
 		n, err = b.c.r.Read(p)
+		b.read += int64(n)
+	}
+	if b.read > b.limit {
+		n, err = n-int(b.read-b.limit), &readcap.Exceeded{Cap: readcap.Body, Limit: b.limit}
 	}
 	if err != nil {
 		b.finish(err)
@@ -545,14 +603,18 @@ func (b *responseBody) Read(p []byte) (int, error) {
 // skipTrailers reads the trailer section after the last chunk, up to its empty line; it returns
 // io.EOF when the body ended well.
 func (b *responseBody) skipTrailers() error {
+	room := b.c.pool.limits.Head
 	for {
 		line, err := b.c.r.ReadSlice('\n')
 		switch {
+		case len(line) > room || err == bufio.ErrBufferFull:
+			return &readcap.Exceeded{Cap: "trailer section", Limit: int64(b.c.pool.limits.Head)}
 		case err != nil:
 			return fmt.Errorf("reading the response trailers: %w", headError(err))
 		case len(bytes.TrimRight(line, "\r\n")) == 0:
 			return io.EOF
 		}
+		room -= len(line)
 	}
 }
 

@@ -20,6 +20,7 @@ import (
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
 	"github.com/wsgispec/wsgispec/internal/procstat"
+	"github.com/wsgispec/wsgispec/internal/readcap"
 )
 
 // rawServer is a TCP server whose answers the test writes byte by byte.
@@ -109,7 +110,7 @@ func TestTransportContentLengthAndKeepAlive(t *testing.T) {
 	}
 	srv.Start()
 	defer srv.Close()
-	tr := newKeepAliveTransport(4, time.Second)
+	tr := newKeepAliveTransport(4, time.Second, readcap.Defaults)
 	defer tr.CloseIdleConnections()
 	for range 20 {
 		resp, body := mustRoundTrip(t, tr, http.MethodGet, srv.URL+"/hello", nil)
@@ -138,7 +139,7 @@ func TestTransportRequestBodies(t *testing.T) {
 		w.Write(body)
 		return true
 	})
-	tr := newKeepAliveTransport(1, time.Second)
+	tr := newKeepAliveTransport(1, time.Second, readcap.Defaults)
 	defer tr.CloseIdleConnections()
 	for _, tc := range []struct {
 		method     string
@@ -167,7 +168,7 @@ func TestTransportChunkedBody(t *testing.T) {
 			"5;name=value\r\nhello\r\n" + "7\r\n, world\r\n" + "0\r\nX-Checksum: abc\r\nX-Other: 1\r\n\r\n")
 		return true
 	})
-	tr := newKeepAliveTransport(1, time.Second)
+	tr := newKeepAliveTransport(1, time.Second, readcap.Defaults)
 	defer tr.CloseIdleConnections()
 	for range 3 { // the same connection: the trailers were read to their end
 		resp, body := mustRoundTrip(t, tr, http.MethodGet, srv.url, nil)
@@ -193,7 +194,7 @@ func TestTransportCloseDelimitedBody(t *testing.T) {
 			w.Write(writeBody)
 			return false
 		})
-		tr := newKeepAliveTransport(1, time.Second)
+		tr := newKeepAliveTransport(1, time.Second, readcap.Defaults)
 		for range 2 {
 			resp, body := mustRoundTrip(t, tr, http.MethodPost, srv.url, postBody)
 			if !bytes.Equal(body, writeBody) || !resp.Close {
@@ -212,7 +213,7 @@ func TestTransportConnectionClose(t *testing.T) {
 		return false
 	})
 	// One connection: a leaked slot would block. POSTs: a connection wrongly kept would fail them.
-	tr := newKeepAliveTransport(1, time.Second)
+	tr := newKeepAliveTransport(1, time.Second, readcap.Defaults)
 	for range 3 {
 		resp, body := mustRoundTrip(t, tr, http.MethodPost, srv.url, postBody)
 		if string(body) != "ok" || !resp.Close {
@@ -236,7 +237,7 @@ func TestTransportServerClosesMidBody(t *testing.T) {
 			w.WriteString(answer)
 			return false
 		})
-		tr := newKeepAliveTransport(1, 5*time.Second)
+		tr := newKeepAliveTransport(1, 5*time.Second, readcap.Defaults)
 		start := time.Now()
 		_, _, err := roundTrip(t, tr, http.MethodGet, srv.url, nil)
 		if err == nil || time.Since(start) > time.Second {
@@ -269,7 +270,7 @@ func TestTransportResponsesWithoutBody(t *testing.T) {
 		}
 		return true
 	})
-	tr := newKeepAliveTransport(1, time.Second)
+	tr := newKeepAliveTransport(1, time.Second, readcap.Defaults)
 	defer tr.CloseIdleConnections()
 	for _, tc := range []struct {
 		method, path string
@@ -327,7 +328,7 @@ func silentServer(t *testing.T) string {
 
 func TestTransportTimeout(t *testing.T) {
 	url := silentServer(t)
-	tr := newKeepAliveTransport(1, 200*time.Millisecond)
+	tr := newKeepAliveTransport(1, 200*time.Millisecond, readcap.Defaults)
 	start := time.Now()
 	_, _, err := roundTrip(t, tr, http.MethodGet, url, nil)
 	if elapsed := time.Since(start); !errors.Is(err, os.ErrDeadlineExceeded) || elapsed > time.Second {
@@ -338,7 +339,7 @@ func TestTransportTimeout(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(50*time.Millisecond, cancel)
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	tr = newKeepAliveTransport(1, 10*time.Second)
+	tr = newKeepAliveTransport(1, 10*time.Second, readcap.Defaults)
 	start = time.Now()
 	if _, err := tr.RoundTrip(req); !errors.Is(err, context.Canceled) || time.Since(start) > time.Second {
 		t.Errorf("cancelled: error %v after %v, want context.Canceled at once", err, time.Since(start))
@@ -360,7 +361,7 @@ func TestTransportConnectionLimit(t *testing.T) {
 		w.WriteString("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
 		return true
 	})
-	tr := newKeepAliveTransport(2, time.Second)
+	tr := newKeepAliveTransport(2, time.Second, readcap.Defaults)
 	defer tr.CloseIdleConnections()
 	var wg sync.WaitGroup
 	for range 16 {
@@ -380,7 +381,7 @@ func TestTransportConnectionLimit(t *testing.T) {
 
 	// Both connections held by requests the server does not answer yet: a third gives up at
 	// its deadline.
-	tr = newKeepAliveTransport(2, 5*time.Second)
+	tr = newKeepAliveTransport(2, 5*time.Second, readcap.Defaults)
 	defer tr.CloseIdleConnections()
 	for range 2 {
 		wg.Go(func() { mustRoundTrip(t, tr, http.MethodGet, srv.url+"/slow", nil) })
@@ -405,7 +406,7 @@ func TestTransportServerClosedIdleConnection(t *testing.T) {
 		w.WriteString("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
 		return false // and closes without saying so
 	})
-	tr := newKeepAliveTransport(1, time.Second)
+	tr := newKeepAliveTransport(1, time.Second, readcap.Defaults)
 	defer tr.CloseIdleConnections()
 	for range 3 {
 		mustRoundTrip(t, tr, http.MethodGet, srv.url, nil)
@@ -434,7 +435,7 @@ func TestTransportMalformedResponses(t *testing.T) {
 			w.WriteString(answer)
 			return true
 		})
-		tr := newKeepAliveTransport(1, time.Second)
+		tr := newKeepAliveTransport(1, time.Second, readcap.Defaults)
 		if _, _, err := roundTrip(t, tr, http.MethodGet, srv.url, nil); err == nil {
 			t.Errorf("%q: no error", answer)
 		}
@@ -447,7 +448,7 @@ func TestTransportMalformedResponses(t *testing.T) {
 func TestClientRunsEveryScenario(t *testing.T) {
 	srv := httptest.NewServer(ReferenceHandler())
 	defer srv.Close()
-	c := newClient(4)
+	c := newClient(4, readcap.Defaults)
 	defer c.close()
 	for _, name := range ScenarioNames() {
 		sc := scenarios[name]
@@ -509,7 +510,7 @@ func BenchmarkTransport(b *testing.B) {
 		client *http.Client
 	}{
 		{"net-http", &http.Client{Transport: &http.Transport{MaxConnsPerHost: 16, MaxIdleConnsPerHost: 16, DisableCompression: true}, Timeout: requestTimeout}},
-		{"keep-alive", newClient(16).http},
+		{"keep-alive", newClient(16, readcap.Defaults).http},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			defer tc.client.CloseIdleConnections()
@@ -526,5 +527,117 @@ func BenchmarkTransport(b *testing.B) {
 				}
 			})
 		})
+	}
+}
+
+// TestTransportCaps: a response past each cap is an error of its request that names the cap,
+// found without reading the rest (the server would send without end).
+func TestTransportCaps(t *testing.T) {
+	small := readcap.Limits{StatusLine: 100, Head: 1000, Fields: 10, Body: 64 << 10}
+	cases := []struct {
+		name, head, repeat, cap string
+	}{
+		{"garbage instead of a status line", "", "garbage", readcap.StatusLine},
+		{"endless header bytes", "HTTP/1.1 200 OK\r\nX-Long: ", "a", readcap.Head},
+		{"endless header lines", "HTTP/1.1 200 OK\r\n", "A: b\r\n", readcap.Fields},
+		{"endless chunked body", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", "5\r\nabcde\r\n", readcap.Body},
+		{"huge Content-Length", "HTTP/1.1 200 OK\r\nContent-Length: 1000000000000000\r\n\r\n", "x", readcap.Body},
+		{"endless close-delimited body", "HTTP/1.1 200 OK\r\n\r\n", "x", readcap.Body},
+		{"endless trailers", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n", "T: x\r\n", "trailer section"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ln.Close()
+			go func() {
+				c, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				defer c.Close()
+				go io.Copy(io.Discard, c)
+				block := bytes.Repeat([]byte(tc.repeat), (16<<10)/len(tc.repeat))
+				io.WriteString(c, tc.head)
+				for {
+					if _, err := c.Write(block); err != nil {
+						return
+					}
+				}
+			}()
+			tr := newKeepAliveTransport(1, 5*time.Second, small)
+			defer tr.CloseIdleConnections()
+			_, body, err := roundTrip(t, tr, "GET", "http://"+ln.Addr().String()+"/", nil)
+			var ex *readcap.Exceeded
+			if !errors.As(err, &ex) || ex.Cap != tc.cap {
+				t.Fatalf("error %v, want the %s cap exceeded", err, tc.cap)
+			}
+			if int64(len(body)) > small.Body {
+				t.Errorf("read %d body bytes past the %d-byte cap", len(body), small.Body)
+			}
+		})
+	}
+	// A body of exactly the cap is fine.
+	srv := newRawServer(t, func(w *bufio.Writer, _ *http.Request, _ []byte) bool {
+		w.WriteString("HTTP/1.1 200 OK\r\nContent-Length: 65536\r\n\r\n")
+		w.Write(make([]byte, 64<<10))
+		return true
+	})
+	tr := newKeepAliveTransport(1, 5*time.Second, small)
+	defer tr.CloseIdleConnections()
+	if _, body := mustRoundTrip(t, tr, "GET", srv.url+"/", nil); len(body) != 64<<10 {
+		t.Errorf("a body of the cap's size: %d bytes", len(body))
+	}
+}
+
+// TestMeasureConnections: a server that serves one kept-alive connection at a time (as a
+// one-process preforking server does) is measured as serving 1 of n, and the client policy
+// keeps one connection; a server that serves every connection is measured as such.
+func TestMeasureConnections(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() { // one connection at a time, kept until the client closes it
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			r := bufio.NewReader(c)
+			for {
+				req, err := http.ReadRequest(r)
+				if err != nil {
+					break
+				}
+				io.Copy(io.Discard, req.Body)
+				io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+			}
+			c.Close()
+		}
+	}()
+	serial := vegeta.Target{Method: "GET", URL: "http://" + ln.Addr().String() + "/"}
+	got, err := measureConnections(context.Background(), serial, 8, readcap.Defaults)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Opened != 8 || got.ServedAtOnce != 1 || clientConnections(got) != 1 {
+		t.Errorf("one connection at a time: %+v (client keeps %d), want 1 of 8 served and 1 kept", got, clientConnections(got))
+	}
+	if want := "served 1 of 8 connections at once; requests queued in the client"; got.Policy() != want {
+		t.Errorf("policy %q, want %q", got.Policy(), want)
+	}
+
+	srv := httptest.NewServer(ReferenceHandler())
+	defer srv.Close()
+	got, err = measureConnections(context.Background(), vegeta.Target{Method: "GET", URL: srv.URL + "/hello"}, 8, readcap.Defaults)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.ServedAtOnce != 8 || clientConnections(got) != maxClientConnections {
+		t.Errorf("a concurrent server: %+v (client keeps %d), want 8 of 8 and %d", got, clientConnections(got), maxClientConnections)
 	}
 }

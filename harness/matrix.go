@@ -2,6 +2,7 @@ package harness
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -224,7 +225,9 @@ type StepResult struct {
 	Actual     string `json:"actual,omitempty"`
 	Transcript string `json:"transcript,omitempty"`
 	Reproduce  string `json:"reproduce,omitempty"`
-	// Limitation is why the server cannot pass this step (serverLimits), when it did not.
+	// Limitation is, for a step that failed for want of the server's capacity rather than its
+	// app's answers (connections refused, reset, or left in the listen backlog), what the step
+	// measured, with the counts (the suite's frameworks.ServerLimitEntry).
 	Limitation string  `json:"limitation,omitempty"`
 	DurationS  float64 `json:"duration_s"`
 }
@@ -251,11 +254,11 @@ type MatrixRun struct {
 	Warnings []string `json:"warnings,omitempty"`
 }
 
-// Failed reports whether a step failed or errored for no known limitation of the server: what
-// makes a matrix exit 1.
+// Failed reports whether a step failed or errored other than for a measured limit of the
+// server's capacity: what makes a matrix exit 1.
 func (r MatrixRun) Failed() bool { return r.Summary.Fail+r.Summary.Error > len(r.Limited()) }
 
-// Limited is the steps that failed or errored for a known limitation of the server.
+// Limited is the steps that failed or errored for a measured limit of the server's capacity.
 func (r MatrixRun) Limited() []StepResult {
 	var out []StepResult
 	for _, s := range r.Steps {
@@ -264,15 +267,6 @@ func (r MatrixRun) Limited() []StepResult {
 		}
 	}
 	return out
-}
-
-// serverLimits are steps a server cannot pass reliably, whatever the framework, because of how
-// the server is built. Such a step that fails or errors carries the reason and does not fail the
-// matrix; when it passes it is an ordinary pass.
-var serverLimits = map[[2]string]string{
-	{"wsgiref", "concurrency.creates"}: "wsgiref.simple_server serves one request at a time and listens with a backlog " +
-		"of 5: of 50 simultaneous connections most are dropped and retried on TCP's doubling SYN back-off " +
-		"(1, 3, 7, 15, 31, 63 s), so on a busy host some outlast the client's 60 s timeout",
 }
 
 // MatrixExit is the exit code of a matrix: 2 if any pair could not be tested, else 1 if any
@@ -567,11 +561,6 @@ func (cfg MatrixConfig) runSuite(ctx context.Context, run MatrixRun, base string
 	} else {
 		run.Steps = JoinSteps(reports)
 	}
-	for i, s := range run.Steps {
-		if reason, ok := serverLimits[[2]string{run.Server.Name, s.Name}]; ok && (s.Status == Fail || s.Status == Error) {
-			run.Steps[i].Limitation = reason
-		}
-	}
 	for _, s := range run.Steps {
 		run.Summary.Add(s.Status)
 	}
@@ -608,6 +597,9 @@ func JoinSteps(reports []types.Report) []StepResult {
 			if ev, ok := evidence(spec); ok && r.Status != Pass {
 				r.Expected, r.Actual, r.Transcript, r.Reproduce = ev.Expected, ev.Actual, ev.Transcript, ev.Reproduce
 			}
+			if r.Status == Fail || r.Status == Error {
+				r.Limitation = serverLimit(spec)
+			}
 		case suiteProblem != "":
 			r.Status, r.Detail = Error, "not run: "+suiteProblem
 		default:
@@ -616,4 +608,15 @@ func JoinSteps(reports []types.Report) []StepResult {
 		results[i] = r
 	}
 	return results
+}
+
+// serverLimit is the spec's frameworks.ServerLimitEntry, or "".
+func serverLimit(s types.SpecReport) string {
+	for _, e := range s.ReportEntries {
+		var limit string
+		if e.Name == frameworks.ServerLimitEntry && json.Unmarshal([]byte(e.Value.AsJSON), &limit) == nil {
+			return limit
+		}
+	}
+	return ""
 }

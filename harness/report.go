@@ -65,6 +65,11 @@ func eachSpec(reports []types.Report, f func(types.SpecReport)) (suiteProblem st
 	for _, r := range reports {
 		problems = append(problems, r.SpecialSuiteFailureReasons...)
 		for _, s := range r.SpecReports {
+			if s.State.Is(types.SpecStateAborted) {
+				// AbortSuite skips every later spec without a message: they were not run for
+				// this reason, which no skip may hide.
+				problems = append(problems, "the suite was aborted: "+firstLine(s.Failure.Message))
+			}
 			if s.LeafNodeType != types.NodeTypeIt {
 				if s.State.Is(types.SpecStateFailureStates) {
 					problems = append(problems, fmt.Sprintf("%s %s: %s", s.LeafNodeType, s.State, firstLine(s.Failure.Message)))

@@ -12,6 +12,8 @@ import (
 
 	"github.com/wsgispec/wsgispec/harness"
 	"github.com/wsgispec/wsgispec/specs/catalog"
+
+	"github.com/wsgispec/wsgispec/bench"
 )
 
 // testdata/results holds real result files: host-a's conform, matrix and bench runs (cases,
@@ -222,6 +224,23 @@ func TestRenderPages(t *testing.T) {
 			if !strings.Contains(pages[name], w) {
 				t.Errorf("%s does not contain %q", name, w)
 			}
+		}
+	}
+}
+
+// TestBenchPageStatesTheConnectionPolicy: beside a server's figures, how many connections it
+// served at once and what the client did about it.
+func TestBenchPageStatesTheConnectionPolicy(t *testing.T) {
+	d := loadTestdata(t)
+	for i := range d.Bench {
+		if s := &d.Bench[i]; s.Server.Name == "gunicorn" {
+			s.Connections = bench.Connections{Opened: 32, ServedAtOnce: 2, LongestWaitMS: 1234, Unanswered: 3}
+		}
+	}
+	page := renderTestdata(t, d)[BenchmarksPage]
+	for _, want := range []string{"served 2 of 32 connections at once; requests queued in the client; 3 requests never answered", "longest wait for a first byte 1234 ms"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the benchmarks page does not say %q", want)
 		}
 	}
 }

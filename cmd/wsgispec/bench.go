@@ -13,6 +13,7 @@ import (
 
 	"github.com/wsgispec/wsgispec/bench"
 	"github.com/wsgispec/wsgispec/harness"
+	"github.com/wsgispec/wsgispec/internal/readcap"
 	"github.com/wsgispec/wsgispec/pyapps"
 )
 
@@ -56,6 +57,7 @@ func runBench(args []string) int {
 	markdownOut := fs.String("markdown", "", "write the medians as Markdown tables to `file` (with date, commit and machine)")
 	history := fs.String("history", "", "append this run to the JSON Lines store in `directory`")
 	envf := addEnvFlags(fs, "Python `interpreter` for Python servers")
+	maxBody := fs.Int64("max-response-body", readcap.Defaults.Body, "largest response body in `bytes` the client reads; a longer one is an error of its request")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
@@ -84,6 +86,8 @@ func runBench(args []string) int {
 		return fail("--rate must not be negative")
 	case *concurrency < 1:
 		return fail("--concurrency must be at least 1")
+	case *maxBody < 1:
+		return fail("--max-response-body must be at least 1")
 	case (*appDir == "") != (*appSpec == ""):
 		return fail("--app-dir and --app go together")
 	case *appDir != "" && set["scenario"]:
@@ -118,7 +122,8 @@ func runBench(args []string) int {
 		return fail("cannot find the bench apps: %v", err)
 	}
 	cfg := bench.Config{Env: env, Servers: servers.use, Scenarios: scenarios, PyApps: dir, Rounds: *rounds,
-		WarmUp: *warmUp, Duration: *duration, Concurrency: *concurrency, Rate: *rate}
+		WarmUp: *warmUp, Duration: *duration, Concurrency: *concurrency, Rate: *rate, Limits: readcap.Defaults}
+	cfg.Limits.Body = *maxBody
 	cfg.Progress = newBoard()
 	var resultsPath string
 	if *jsonOut != "" && *jsonOut != "-" { // on stdout there is no "beside it" for the raw results

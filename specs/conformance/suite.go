@@ -260,5 +260,19 @@ func (k *check) report() {
 	}
 	k.ev.Transcript = strings.Join(transcripts, "\n")
 	k.ev.Reproduce = strings.Join(replays, "\n")
+	// What a server sent can reach expected and actual (a status line, header values): bounded
+	// by the client's caps, and trimmed again here so a results file stays readable.
+	k.ev.Expected, k.ev.Actual = trimText(k.ev.Expected), trimText(k.ev.Actual)
 	AddReportEntry(catalog.EvidenceEntry, k.ev)
+}
+
+// maxEvidenceText bounds a case's expected and actual texts.
+const maxEvidenceText = 4 << 10
+
+// trimText cuts s to maxEvidenceText bytes, keeping its start and end.
+func trimText(s string) string {
+	if len(s) <= maxEvidenceText {
+		return s
+	}
+	return strings.ToValidUTF8(s[:maxEvidenceText/2], "") + fmt.Sprintf(" [... %d bytes omitted ...] ", len(s)-maxEvidenceText) + strings.ToValidUTF8(s[len(s)-maxEvidenceText/2:], "")
 }

@@ -18,6 +18,11 @@ const (
 // LabelPrefix starts the Ginkgo label of each step's spec.
 const LabelPrefix = "step:"
 
+// ServerLimitEntry names the Ginkgo report entry of a step that failed for want of the server's
+// capacity (connections refused, reset, or left waiting in the listen backlog), not for its
+// app's answers: its value says so with the counts.
+const ServerLimitEntry = "server-limit"
+
 // Step is one check of the contract. Names are stable: results files and reports key on them.
 type Step struct {
 	Name  string

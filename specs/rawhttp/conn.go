@@ -18,29 +18,48 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/wsgispec/wsgispec/internal/readcap"
 )
 
-// Event is one write to, or one read from, the socket.
+// Event is one write to, or one read from, the socket; reads that complete within
+// arrivalResolution of the last one are merged into it, so that a server sending a byte at a time
+// costs no more to record than one sending large blocks.
 type Event struct {
 	Sent bool      // true for bytes the client wrote, false for bytes it read
-	At   time.Time // when the write returned or the read completed
-	// Offset is the position of Data's first byte in its direction's stream.
+	At   time.Time // when the write returned or the (first merged) read completed
+	// Offset is the position of the event's first byte in its direction's stream, Len its bytes.
 	Offset int64
-	Data   []byte
+	Len    int64
+	// Data is the bytes, as far as the transcript keeps them: every byte sent, and received bytes
+	// until keepReceived of them are kept (Data is then shorter than Len, or nil).
+	Data []byte
 }
+
+// arrivalResolution is how close in time two reads must complete to be recorded as one event:
+// arrival times are known to this precision, far finer than any timing a case judges.
+const arrivalResolution = time.Millisecond
+
+// keepReceived is how many received bytes a connection keeps for its transcript; the transcript
+// shows a few hundred bytes of each block anyway, and beyond this only when and how much arrived
+// is recorded.
+const keepReceived = 1 << 20
 
 // Conn is one client TCP connection. It is not safe for concurrent use, except EndWhenQuiet.
 type Conn struct {
 	Addr string
-	nc   net.Conn     // tcp, or TLS over it
-	tcp  *net.TCPConn // for what only TCP does (Abort's reset, the local address)
-	br   *bufio.Reader
+	// Limits cap what ReadResponse and Drain read; Dial and DialTLS set readcap.Defaults.
+	Limits readcap.Limits
+	nc     net.Conn     // tcp, or TLS over it
+	tcp    *net.TCPConn // for what only TCP does (Abort's reset, the local address)
+	br     *bufio.Reader
 	// events is every write and read in order; received counts the bytes read from the socket
 	// and consumed the bytes the response parser has taken out of the buffered reader.
 	events   []Event
 	sent     int64
 	received int64
 	consumed int64
+	kept     int64 // received bytes kept in events' Data
 	opened   time.Time
 	// mu guards the read deadline's inputs, which EndWhenQuiet changes from another goroutine:
 	// the caller's deadline, the quiet limit (0 when off), when it was set, and when the last
@@ -90,7 +109,7 @@ func DialTLS(addr string, timeout time.Duration) (*Conn, error) {
 }
 
 func newConn(addr string, nc net.Conn, tcp *net.TCPConn) *Conn {
-	c := &Conn{Addr: addr, nc: nc, tcp: tcp, opened: time.Now()}
+	c := &Conn{Addr: addr, Limits: readcap.Defaults, nc: nc, tcp: tcp, opened: time.Now()}
 	c.br = bufio.NewReaderSize(recordingReader{c}, 64<<10)
 	return c
 }
@@ -103,8 +122,7 @@ func (r recordingReader) Read(p []byte) (int, error) {
 	n, err := r.c.nc.Read(p)
 	now := time.Now()
 	if n > 0 {
-		r.c.events = append(r.c.events, Event{At: now, Offset: r.c.received, Data: append([]byte(nil), p[:n]...)})
-		r.c.received += int64(n)
+		r.c.recordRead(p[:n], now)
 	}
 	r.c.mu.Lock()
 	defer r.c.mu.Unlock()
@@ -118,6 +136,25 @@ func (r recordingReader) Read(p []byte) (int, error) {
 		err = ErrQuiet // the quiet limit, not the caller's deadline, ended the read
 	}
 	return n, err
+}
+
+// recordRead logs a read of p completed at now: merged into the last event when that was a read
+// completed within arrivalResolution, its bytes kept while the connection keeps received bytes.
+func (c *Conn) recordRead(p []byte, now time.Time) {
+	keep := p[:min(int64(len(p)), max(0, keepReceived-c.kept))]
+	c.kept += int64(len(keep))
+	if n := len(c.events); n > 0 {
+		if last := &c.events[n-1]; !last.Sent && now.Sub(last.At) < arrivalResolution {
+			if int64(len(last.Data)) == last.Len { // nothing dropped from it yet: still contiguous
+				last.Data = append(last.Data, keep...)
+			}
+			last.Len += int64(len(p))
+			c.received += int64(len(p))
+			return
+		}
+	}
+	c.events = append(c.events, Event{At: now, Offset: c.received, Len: int64(len(p)), Data: append([]byte(nil), keep...)})
+	c.received += int64(len(p))
 }
 
 // setReadDeadline sets the deadline of the reads to come, shortened by any quiet limit.
@@ -165,7 +202,7 @@ func (c *Conn) Write(p []byte, deadline time.Time) (time.Time, error) {
 	n, err := c.nc.Write(p)
 	now := time.Now()
 	if n > 0 {
-		c.events = append(c.events, Event{Sent: true, At: now, Offset: c.sent, Data: append([]byte(nil), p[:n]...)})
+		c.events = append(c.events, Event{Sent: true, At: now, Offset: c.sent, Len: int64(n), Data: append([]byte(nil), p[:n]...)})
 		c.sent += int64(n)
 	}
 	return now, err
@@ -213,7 +250,7 @@ func (c *Conn) Sent() []byte {
 // ArrivalOf returns when the received byte at stream offset off was read from the socket.
 func (c *Conn) ArrivalOf(off int64) time.Time {
 	for _, e := range c.events {
-		if !e.Sent && off < e.Offset+int64(len(e.Data)) {
+		if !e.Sent && off < e.Offset+e.Len {
 			return e.At
 		}
 	}
@@ -222,7 +259,8 @@ func (c *Conn) ArrivalOf(off int64) time.Time {
 
 // Drain reads whatever the server sends until it closes the connection or until deadline. It
 // reports the bytes (beyond any response already parsed) and whether the server closed the
-// connection (end of stream or reset) before the deadline.
+// connection (end of stream or reset) before the deadline. Past Limits.Body bytes it stops with
+// a *readcap.Exceeded.
 func (c *Conn) Drain(deadline time.Time) (extra []byte, closed bool, err error) {
 	if err := c.setReadDeadline(deadline); err != nil {
 		return nil, false, err
@@ -232,6 +270,9 @@ func (c *Conn) Drain(deadline time.Time) (extra []byte, closed bool, err error) 
 		n, rerr := c.br.Read(buf)
 		extra = append(extra, buf[:n]...)
 		c.consumed += int64(n)
+		if int64(len(extra)) > c.Limits.Body {
+			return extra[:c.Limits.Body], false, &readcap.Exceeded{Cap: readcap.Body, Limit: c.Limits.Body}
+		}
 		switch {
 		case rerr == nil:
 			continue

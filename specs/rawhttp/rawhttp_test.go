@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/wsgispec/wsgispec/internal/readcap"
 )
 
 // step is one action of a scripted test server: write bytes, or pause.
@@ -335,5 +337,107 @@ func TestAbortResetsConnection(t *testing.T) {
 	}
 	if err := <-result; !errors.Is(err, syscall.ECONNRESET) {
 		t.Errorf("server read after abort: %v, want a reset", err)
+	}
+}
+
+// endless serves one connection with head and then repeat, over and over, until the client goes.
+func endless(t *testing.T, head, repeat string) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		go io.Copy(io.Discard, c)
+		block := []byte(strings.Repeat(repeat, max(1, (32<<10)/len(repeat))))
+		if _, err := io.WriteString(c, head); err != nil {
+			return
+		}
+		for {
+			if _, err := c.Write(block); err != nil {
+				return
+			}
+		}
+	}()
+	return ln.Addr().String()
+}
+
+func TestReadCaps(t *testing.T) {
+	small := readcap.Limits{StatusLine: 100, Head: 1000, Fields: 10, Body: 100 << 10}
+	cases := []struct {
+		name, head, repeat, cap string
+	}{
+		{"garbage instead of a status line", "", "garbage", readcap.StatusLine},
+		{"endless header bytes", "HTTP/1.1 200 OK\r\nX-Long: ", "a", readcap.Head},
+		{"endless header lines", "HTTP/1.1 200 OK\r\n", "A: b\r\n", readcap.Fields},
+		{"endless chunked body", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", "5\r\nabcde\r\n", readcap.Body},
+		{"huge Content-Length", "HTTP/1.1 200 OK\r\nContent-Length: 1000000000000000\r\n\r\n", "x", readcap.Body},
+		{"endless close-delimited body", "HTTP/1.1 200 OK\r\n\r\n", "x", readcap.Body},
+		{"endless chunk size line", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", "0", "chunk size line"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := Dial(endless(t, tc.head, tc.repeat), time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			c.Limits = small
+			if _, err := c.Write([]byte("GET / HTTP/1.1\r\nHost: test\r\n\r\n"), time.Now().Add(time.Second)); err != nil {
+				t.Fatal(err)
+			}
+			resp, err := c.ReadResponse("GET", time.Now().Add(5*time.Second))
+			var ex *readcap.Exceeded
+			if !errors.As(err, &ex) || ex.Cap != tc.cap {
+				t.Fatalf("error %v, want the %s cap exceeded", err, tc.cap)
+			}
+			if !strings.Contains(err.Error(), "(the client's cap)") {
+				t.Errorf("message %q does not name the cap", err)
+			}
+			if resp != nil && int64(len(resp.Body)) > small.Body {
+				t.Errorf("kept %d body bytes past the %d-byte cap", len(resp.Body), small.Body)
+			}
+			if tr := c.Transcript(); len(tr) > maxTranscript+200 {
+				t.Errorf("transcript of %d bytes", len(tr))
+			}
+		})
+	}
+}
+
+// TestEndlessBodyKeepsLittle reads an endless body to the default cap and checks the connection
+// keeps the body once (the transcript's copy of the received bytes stops at keepReceived), and
+// that the arrival record stays small.
+func TestEndlessBodyKeepsLittle(t *testing.T) {
+	c, err := Dial(endless(t, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", "10\r\n0123456789abcdef\r\n"), time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.Write([]byte("GET / HTTP/1.1\r\nHost: test\r\n\r\n"), time.Now().Add(time.Second))
+	resp, err := c.ReadResponse("GET", time.Now().Add(20*time.Second))
+	if !errors.Is(err, readcap.ErrExceeded) {
+		t.Fatalf("error %v, want the body cap", err)
+	}
+	if int64(len(resp.Body)) != c.Limits.Body || len(resp.Pieces) > maxPieces {
+		t.Errorf("%d body bytes in %d pieces; want the %d-byte cap in at most %d", len(resp.Body), len(resp.Pieces), c.Limits.Body, maxPieces)
+	}
+	var kept int
+	for _, e := range c.Events() {
+		kept += len(e.Data)
+	}
+	if kept > keepReceived+1<<10 || len(c.Events()) > 100000 {
+		t.Errorf("%d events keeping %d bytes; want at most %d bytes", len(c.Events()), kept, keepReceived)
+	}
+	if last := resp.ArrivalOfBody(len(resp.Body) - 1); last.IsZero() {
+		t.Error("no arrival time for the last body byte")
+	}
+	if !strings.Contains(c.Transcript(), "not kept") {
+		t.Error("the transcript does not say that bytes were not kept")
 	}
 }

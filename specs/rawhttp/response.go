@@ -7,17 +7,20 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/wsgispec/wsgispec/internal/readcap"
 )
 
 // ErrMalformed marks a response that breaks HTTP/1.1 message syntax (RFC 9112).
 var ErrMalformed = errors.New("malformed response")
 
-// maxHeadBytes bounds a response's header section, so a server streaming garbage cannot make
-// the client buffer without end.
-const maxHeadBytes = 1 << 20
+// maxPieces bounds the pieces recorded of one body; later bytes extend the last piece, so that a
+// server sending endless one-byte chunks costs a bounded record.
+const maxPieces = 1 << 16
 
 // Framing says how a response's body was delimited (RFC 9112 section 6.3).
 type Framing string
@@ -60,12 +63,14 @@ func (h Header) Values(name string) []string {
 func (h Header) Has(name string) bool { return h.Values(name) != nil }
 
 // Piece is a part of the body as it arrived: one chunk of a chunked body, or what one read
-// returned of any other body.
+// returned of any other body (after maxPieces pieces, the last one holds the rest).
 type Piece struct {
 	At   time.Time // arrival of the piece's first byte
-	Data []byte
-	// offset is the stream offset of Data's first byte, for ArrivalOfBody.
-	offset int64
+	Data []byte    // a slice of the Response's Body
+	// start is Data's index in the body and offset its first byte's stream offset, for
+	// ArrivalOfBody; n is its length while the body is read.
+	start, n int
+	offset   int64
 }
 
 // Response is one parsed response.
@@ -95,10 +100,10 @@ type Response struct {
 // ArrivalOfBody returns when the body byte at index i was read from the socket.
 func (r *Response) ArrivalOfBody(i int) time.Time {
 	for _, p := range r.Pieces {
-		if i < len(p.Data) {
+		if i < p.n {
 			return r.conn.ArrivalOf(p.offset + int64(i))
 		}
-		i -= len(p.Data)
+		i -= p.n
 	}
 	return time.Time{}
 }
@@ -140,7 +145,7 @@ func (c *Conn) ReadHead(deadline time.Time) (*Response, error) {
 		return nil, err
 	}
 	start := c.consumed
-	line, err := c.readLine(start)
+	line, err := c.readLine(start, c.Limits.StatusLine, readcap.StatusLine)
 	if err != nil {
 		if errors.Is(err, io.EOF) && c.consumed == start && len(line) == 0 {
 			return nil, io.EOF
@@ -152,7 +157,7 @@ func (c *Conn) ReadHead(deadline time.Time) (*Response, error) {
 		return r, err
 	}
 	for {
-		line, err := c.readLine(start)
+		line, err := c.readLine(start, c.Limits.Head, readcap.Head)
 		if err != nil {
 			return r, fmt.Errorf("reading the header section: %w", err)
 		}
@@ -162,6 +167,9 @@ func (c *Conn) ReadHead(deadline time.Time) (*Response, error) {
 		f, err := parseField(line)
 		if err != nil {
 			return r, err
+		}
+		if len(r.Header) == c.Limits.Fields {
+			return r, fmt.Errorf("reading the header section: %w", &readcap.Exceeded{Cap: readcap.Fields, Limit: int64(c.Limits.Fields)})
 		}
 		r.Header = append(r.Header, f)
 	}
@@ -235,17 +243,18 @@ func parseField(line string) (Field, error) {
 	return Field{Name: name, Value: strings.Trim(value, " \t")}, nil
 }
 
-// readLine reads one line without its CRLF (a bare LF is accepted, as RFC 9112 allows). start
-// is where the current header section began, for the size limit.
-func (c *Conn) readLine(start int64) (string, error) {
+// readLine reads one line without its CRLF (a bare LF is accepted, as RFC 9112 allows). From
+// start on (where the status line, header section or trailer section began) at most limit bytes
+// are read; past it, a *readcap.Exceeded for the cap named capName.
+func (c *Conn) readLine(start int64, limit int, capName string) (string, error) {
 	var line []byte
 	for {
 		frag, err := c.br.ReadSlice('\n')
-		line = append(line, frag...)
 		c.consumed += int64(len(frag))
-		if c.consumed-start > maxHeadBytes {
-			return "", fmt.Errorf("%w: header section longer than %d bytes", ErrMalformed, maxHeadBytes)
+		if c.consumed-start > int64(limit) {
+			return "", &readcap.Exceeded{Cap: capName, Limit: int64(limit)}
 		}
+		line = append(line, frag...)
 		if err == nil {
 			break
 		}
@@ -263,6 +272,7 @@ func (c *Conn) readLine(start int64) (string, error) {
 }
 
 func (c *Conn) readBody(r *Response, method string, enough func([]byte) bool) error {
+	defer r.slicePieces()
 	if enough != nil && enough(nil) {
 		return errEnough // the caller needs only the head
 	}
@@ -284,6 +294,9 @@ func (c *Conn) readBody(r *Response, method string, enough func([]byte) bool) er
 			return err
 		}
 		r.Framing = ContentLength
+		if n <= c.Limits.Body {
+			r.Body = make([]byte, 0, n) // read in place, without growing
+		}
 		return c.readN(r, n, enough)
 	default:
 		r.Framing = CloseDelimited
@@ -310,21 +323,47 @@ func contentLength(values []string) (int64, error) {
 	return n, nil
 }
 
-// readInto appends up to max bytes (all that is buffered, or one socket read) to r's body as
-// one piece. It returns errEnough when enough is satisfied by the body so far.
-func (c *Conn) readInto(r *Response, max int64, enough func([]byte) bool) (int, error) {
-	buf := make([]byte, min(max, 256<<10))
-	off := c.consumed
-	n, err := c.br.Read(buf)
+// readInto appends up to most bytes (all that is buffered, or one socket read) to r's body as
+// one piece. It returns errEnough when enough is satisfied by the body so far, and a
+// *readcap.Exceeded when the body goes on past Limits.Body.
+func (c *Conn) readInto(r *Response, most int64, enough func([]byte) bool) (int, error) {
+	room := c.Limits.Body - int64(len(r.Body))
+	if room <= 0 {
+		if _, err := c.br.Peek(1); err != nil {
+			return 0, err // the body ended (or failed) right at the cap
+		}
+		return 0, &readcap.Exceeded{Cap: readcap.Body, Limit: c.Limits.Body}
+	}
+	want := int(min(most, room, 256<<10))
+	if cap(r.Body)-len(r.Body) < want {
+		// Doubling, not append's quarter steps past 256 bytes: a body near the cap is copied a
+		// few times rather than dozens, which keeps the garbage (and so the peak) small.
+		r.Body = slices.Grow(r.Body, int(min(max(int64(want), int64(cap(r.Body))), room)))
+	}
+	start, off := len(r.Body), c.consumed
+	n, err := c.br.Read(r.Body[start : start+want])
 	if n > 0 {
 		c.consumed += int64(n)
-		r.Body = append(r.Body, buf[:n]...)
-		r.Pieces = append(r.Pieces, Piece{At: c.ArrivalOf(off), Data: buf[:n:n], offset: off})
+		r.Body = r.Body[:start+n]
+		if last := len(r.Pieces) - 1; last >= maxPieces-1 {
+			r.Pieces[last].n += n
+		} else {
+			r.Pieces = append(r.Pieces, Piece{At: c.ArrivalOf(off), start: start, n: n, offset: off})
+		}
 		if enough != nil && enough(r.Body) {
 			return n, errEnough
 		}
 	}
 	return n, err
+}
+
+// slicePieces points each piece's Data into the body, once the body is read (while it grew, it
+// moved).
+func (r *Response) slicePieces() {
+	for i := range r.Pieces {
+		p := &r.Pieces[i]
+		p.Data = r.Body[p.start : p.start+p.n : p.start+p.n]
+	}
 }
 
 func (c *Conn) readN(r *Response, n int64, enough func([]byte) bool) error {
@@ -360,7 +399,7 @@ func (c *Conn) readUntilClose(r *Response, enough func([]byte) bool) error {
 
 func (c *Conn) readChunked(r *Response, enough func([]byte) bool) error {
 	for {
-		line, err := c.readLine(c.consumed)
+		line, err := c.readLine(c.consumed, c.Limits.StatusLine, "chunk size line")
 		if err != nil {
 			return bodyError(err, fmt.Sprintf("reading a chunk size line after %d body bytes", len(r.Body)))
 		}
@@ -382,7 +421,7 @@ func (c *Conn) readChunked(r *Response, enough func([]byte) bool) error {
 				return bodyError(err, fmt.Sprintf("inside a chunk of %d bytes", size))
 			}
 		}
-		crlf, err := c.readLine(c.consumed)
+		crlf, err := c.readLine(c.consumed, c.Limits.StatusLine, "line after a chunk")
 		if err != nil {
 			return bodyError(err, "reading the CRLF after a chunk")
 		}
@@ -392,7 +431,7 @@ func (c *Conn) readChunked(r *Response, enough func([]byte) bool) error {
 	}
 	trailerStart := c.consumed
 	for {
-		line, err := c.readLine(trailerStart)
+		line, err := c.readLine(trailerStart, c.Limits.Head, "trailer section")
 		if err != nil {
 			return bodyError(err, "reading the trailer section")
 		}
@@ -404,6 +443,9 @@ func (c *Conn) readChunked(r *Response, enough func([]byte) bool) error {
 		if err != nil {
 			return err
 		}
+		if len(r.Trailer) == c.Limits.Fields {
+			return &readcap.Exceeded{Cap: "trailer fields", Limit: int64(c.Limits.Fields)}
+		}
 		r.Trailer = append(r.Trailer, f)
 	}
 }
@@ -414,6 +456,8 @@ func bodyError(err error, where string) error {
 		err = io.ErrUnexpectedEOF
 	}
 	switch {
+	case errors.Is(err, readcap.ErrExceeded):
+		return fmt.Errorf("stopped reading %s: %w", where, err)
 	case errors.Is(err, ErrQuiet):
 		return fmt.Errorf("no more data %s: %w", where, err)
 	case errors.Is(err, os.ErrDeadlineExceeded):

@@ -15,13 +15,17 @@ const (
 	blockTail   = 160 // and from its end
 	maxBlocks   = 40  // blocks shown: the first maxBlocks-10 and the last 10
 	mergeWithin = 20 * time.Millisecond
+	// maxTranscript bounds one connection's rendered transcript (escaping can quadruple bytes).
+	maxTranscript = 32 << 10
 )
 
-// block is consecutive events in one direction, close enough in time to be read as one.
+// block is consecutive events in one direction, close enough in time to be read as one: total
+// bytes, of which data holds those the connection kept.
 type block struct {
-	sent bool
-	at   time.Time
-	data []byte
+	sent  bool
+	at    time.Time
+	data  []byte
+	total int64
 }
 
 // Transcript renders the bytes exchanged so far, each block marked "> " (sent) or "< "
@@ -31,10 +35,13 @@ func (c *Conn) Transcript() string {
 	var blocks []block
 	for _, e := range c.events {
 		if n := len(blocks); n > 0 && blocks[n-1].sent == e.Sent && e.At.Sub(blocks[n-1].at) < mergeWithin {
-			blocks[n-1].data = append(blocks[n-1].data, e.Data...)
+			if int64(len(blocks[n-1].data)) == blocks[n-1].total { // kept bytes stay a prefix
+				blocks[n-1].data = append(blocks[n-1].data, e.Data...)
+			}
+			blocks[n-1].total += e.Len
 			continue
 		}
-		blocks = append(blocks, block{sent: e.Sent, at: e.At, data: append([]byte(nil), e.Data...)})
+		blocks = append(blocks, block{sent: e.Sent, at: e.At, data: append([]byte(nil), e.Data...), total: e.Len})
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "connection to %s\n", c.Addr)
@@ -49,16 +56,24 @@ func (c *Conn) Transcript() string {
 		if bl.sent {
 			mark = ">"
 		}
-		fmt.Fprintf(&b, "%s [+%.3fs, %d bytes]\n", mark, bl.at.Sub(c.opened).Seconds(), len(bl.data))
-		writeLines(&b, mark, bl.data)
+		fmt.Fprintf(&b, "%s [+%.3fs, %d bytes]\n", mark, bl.at.Sub(c.opened).Seconds(), bl.total)
+		writeLines(&b, mark, bl.data, bl.total)
+	}
+	if b.Len() > maxTranscript {
+		s := b.String()
+		return s[:maxTranscript/2] + fmt.Sprintf("\n[... %d bytes of transcript omitted ...]\n", len(s)-maxTranscript) + s[len(s)-maxTranscript/2:]
 	}
 	return b.String()
 }
 
-func writeLines(b *strings.Builder, mark string, data []byte) {
+// writeLines renders a block of total bytes of which data is the kept prefix.
+func writeLines(b *strings.Builder, mark string, data []byte, total int64) {
 	shown := Escape(data)
 	if len(data) > blockHead+blockTail {
 		shown = Escape(data[:blockHead]) + fmt.Sprintf("[... %d bytes omitted ...]", len(data)-blockHead-blockTail) + Escape(data[len(data)-blockTail:])
+	}
+	if missing := total - int64(len(data)); missing > 0 {
+		shown += fmt.Sprintf("[... %d more bytes, not kept ...]", missing)
 	}
 	for _, line := range strings.SplitAfter(shown, `\n`) {
 		if line != "" {

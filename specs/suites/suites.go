@@ -14,6 +14,7 @@ import (
 
 	"github.com/onsi/ginkgo/v2"
 
+	"github.com/wsgispec/wsgispec/internal/readcap"
 	"github.com/wsgispec/wsgispec/specs/conformance"
 	"github.com/wsgispec/wsgispec/specs/frameworks/contract"
 )
@@ -65,6 +66,7 @@ func Main(name string, args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "unexpected argument %q (the suite takes only --ginkgo.* flags)\n", fs.Arg(0))
 		return 2
 	}
+	readcap.KeepSmall() // whatever the server sends
 	var f failures
 	if !run(&f) || f.failed {
 		return 1

@@ -8,27 +8,38 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/http/httptrace"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"github.com/wsgispec/wsgispec/internal/readcap"
 	"github.com/wsgispec/wsgispec/specs/catalog"
 	"github.com/wsgispec/wsgispec/specs/frameworks"
 )
 
 const requestTimeout = 30 * time.Second
 
+// limits cap what the client reads of an answer (readcap.Defaults: far above the API's largest,
+// the 1 MiB post); net/http enforces the header section's, the client the others.
+var limits = readcap.Defaults
+
 // httpClient makes the steps' requests, one at a time, on a kept-alive connection.
-var httpClient = &http.Client{Timeout: requestTimeout}
+var httpClient = &http.Client{Timeout: requestTimeout, Transport: &http.Transport{
+	Proxy: nil, MaxResponseHeaderBytes: int64(limits.Head),
+}}
 
 // burstClient makes the requests of concurrency.creates, each on a connection of its own, closed
 // after the answer. Kept-alive connections would measure something else: a preforking server
 // whose workers each wait on an idle kept-alive connection until it times out (uWSGI's
 // --http11-socket does) serves a burst of new connections only a few seconds at a time.
-var burstClient = &http.Client{Timeout: requestTimeout, Transport: &http.Transport{DisableKeepAlives: true}}
+var burstClient = &http.Client{Timeout: requestTimeout, Transport: &http.Transport{
+	Proxy: nil, MaxResponseHeaderBytes: int64(limits.Head), DisableKeepAlives: true,
+}}
 
 const (
 	excerptLimit    = 300       // bytes of a body shown in a message or transcript line
@@ -44,6 +55,9 @@ type exchange struct {
 	Header      http.Header
 	Body        []byte
 	Err         error
+	// Connected says whether the TCP connection was established (the server's kernel accepted
+	// it, though maybe only into its listen backlog) before Err.
+	Connected bool
 }
 
 // Request renders the request for messages: method, URL and body excerpt.
@@ -128,20 +142,44 @@ func (c *client) sendWith(hc *http.Client, method, path string, body any) *excha
 	if ex.RequestBody != nil {
 		reader = bytes.NewReader(ex.RequestBody)
 	}
-	req, err := http.NewRequestWithContext(c.ctx, method, ex.URL, reader)
+	var connected atomic.Bool
+	ctx := httptrace.WithClientTrace(c.ctx, &httptrace.ClientTrace{
+		ConnectDone: func(_, _ string, err error) { connected.Store(err == nil) },
+	})
+	req, err := http.NewRequestWithContext(ctx, method, ex.URL, reader)
 	Expect(err).NotTo(HaveOccurred(), "building the request")
 	if reader != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	resp, err := hc.Do(req)
-	if err == nil {
-		ex.Status, ex.Header = resp.StatusCode, resp.Header
-		ex.Body, err = io.ReadAll(resp.Body)
-		resp.Body.Close()
-	}
-	ex.Err = err
+	ex.Status, ex.Header, ex.Body, ex.Err = do(hc, req)
+	ex.Connected = connected.Load()
 	c.record(ex)
 	return ex
+}
+
+// do makes the request and reads the answer within limits.
+func do(hc *http.Client, req *http.Request) (int, http.Header, []byte, error) {
+	resp, err := hc.Do(req)
+	if err != nil {
+		// net/http's own wording for its MaxResponseHeaderBytes, put in the caps' terms.
+		if strings.Contains(err.Error(), "server response headers exceeded") {
+			err = fmt.Errorf("%w (%v)", &readcap.Exceeded{Cap: readcap.Head, Limit: int64(limits.Head)}, err)
+		}
+		return 0, nil, nil, err
+	}
+	defer resp.Body.Close()
+	fields := 0
+	for _, values := range resp.Header {
+		fields += len(values)
+	}
+	if fields > limits.Fields {
+		return resp.StatusCode, nil, nil, &readcap.Exceeded{Cap: readcap.Fields, Limit: int64(limits.Fields)}
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, limits.Body+1))
+	if err == nil && int64(len(body)) > limits.Body {
+		body, err = body[:limits.Body], &readcap.Exceeded{Cap: readcap.Body, Limit: limits.Body}
+	}
+	return resp.StatusCode, resp.Header, body, err
 }
 
 func (c *client) record(ex *exchange) {
@@ -248,9 +286,6 @@ func (c *client) cleanup() {
 		if err != nil {
 			continue
 		}
-		if resp, err := httpClient.Do(req); err == nil {
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-		}
+		do(httpClient, req)
 	}
 }

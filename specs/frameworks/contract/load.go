@@ -2,11 +2,17 @@ package contract
 
 import (
 	"crypto/sha256"
+	"errors"
 	"fmt"
+	"io"
 	"slices"
+	"strings"
 	"sync"
+	"syscall"
 
 	. "github.com/onsi/ginkgo/v2"
+
+	"github.com/wsgispec/wsgispec/specs/frameworks"
 )
 
 // Titles that break code which treats text as bytes, as UCS-2, or normalises it.
@@ -82,6 +88,10 @@ var _ = nodes.Describe("load", func() {
 		}
 		close(start) // all at once
 		wg.Wait()
+		if limit, ok := serverLimit(exchanges); ok {
+			AddReportEntry(frameworks.ServerLimitEntry, limit, ReportEntryVisibilityNever)
+			c.expect(exchanges[0], false, fmt.Sprintf("%d answers 201 to %d simultaneous connections", concurrentCreates, concurrentCreates), limit)
+		}
 
 		distinct := map[int64]bool{}
 		for i, ex := range exchanges {
@@ -100,6 +110,54 @@ var _ = nodes.Describe("load", func() {
 		c.expect(c.last, got.rows("posts") == after, fmt.Sprintf("/info counts %d posts", after), fmt.Sprintf("%d", got.rows("posts")))
 	})
 })
+
+// serverLimit describes a burst that failed for want of the server's capacity rather than its
+// app's correctness: some requests got no HTTP answer at all (the connection refused, reset or
+// closed, or nothing within the timeout, most often because the connection waited in a full
+// listen backlog), and every answer that did come was a 201. It counts each kind.
+func serverLimit(exchanges []*exchange) (string, bool) {
+	var answered, refused, reset, backlog, unanswered int
+	var example string
+	for _, ex := range exchanges {
+		switch err := ex.Err; {
+		case err == nil && ex.Status == 201:
+			answered++
+			continue
+		case err == nil:
+			return "", false // an app's answer, judged as such by the checks that follow
+		case errors.Is(err, syscall.ECONNREFUSED):
+			refused++
+		case errors.Is(err, syscall.ECONNRESET), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+			reset++
+		case !ex.Connected:
+			backlog++
+		default:
+			unanswered++
+		}
+		if example == "" {
+			example = ex.Err.Error()
+		}
+	}
+	if answered == len(exchanges) {
+		return "", false
+	}
+	kinds := []string{fmt.Sprintf("%d answered 201", answered)}
+	for _, k := range []struct {
+		n    int
+		what string
+	}{
+		{refused, "refused"},
+		{reset, "reset or closed unanswered"},
+		{backlog, fmt.Sprintf("not accepted within %s (left in a full listen backlog)", requestTimeout)},
+		{unanswered, fmt.Sprintf("accepted but unanswered within %s (waiting in the backlog or for a free worker)", requestTimeout)},
+	} {
+		if k.n > 0 {
+			kinds = append(kinds, fmt.Sprintf("%d %s", k.n, k.what))
+		}
+	}
+	return fmt.Sprintf("server limit, not an app failure: of %d simultaneous connections %s; first error: %s",
+		len(exchanges), strings.Join(kinds, ", "), example), true
+}
 
 func firstDifference(a, b string) int {
 	for i := range min(len(a), len(b)) {

@@ -5,9 +5,12 @@
 package contract
 
 import (
+	"context"
 	"fmt"
+	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -70,6 +73,10 @@ func step(name string, body func(c *client)) {
 		if env.Target == "" {
 			Skip(fmt.Sprintf("%s is not set: this suite needs an app running on a server (wsgispec matrix starts one)", frameworks.EnvTarget))
 		}
+		reachOnce.Do(func() { unreachable = checkReachable(ctx) })
+		if unreachable != "" {
+			Fail(fmt.Sprintf("step %s: not judged: %s", s.Name, unreachable))
+		}
 		c := newClient(ctx, s)
 		DeferCleanup(func() {
 			// In the JSON report always; on the console only when the step fails (or with -v).
@@ -78,6 +85,33 @@ func step(name string, body func(c *client)) {
 		})
 		body(c)
 	})
+}
+
+// reachTimeout bounds the first request of the suite, which decides whether any step can be
+// judged.
+const reachTimeout = 10 * time.Second
+
+var (
+	reachOnce   sync.Once
+	unreachable string // why the server gave no usable answer to GET /interop, or ""
+)
+
+// checkReachable asks GET /interop once, before the first step. A server that gives no HTTP
+// answer within the client's caps (nothing within reachTimeout, garbage, a reset, a response
+// past a cap) fails every step with that one reason at once, instead of each step waiting out
+// its own requests' timeouts; any HTTP answer, even an error status, lets the steps judge it.
+func checkReachable(ctx context.Context) string {
+	ctx, cancel := context.WithTimeout(ctx, reachTimeout)
+	defer cancel()
+	url := env.Target + env.ScriptName + "/interop"
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err.Error()
+	}
+	if _, _, _, err := do(httpClient, req); err != nil {
+		return fmt.Sprintf("GET %s gave no usable answer within %s: %v", url, reachTimeout, err)
+	}
+	return ""
 }
 
 // Posts and comments as the API answers them.
