@@ -58,7 +58,10 @@ test: deps build
 	$(PYTHON) -m unittest discover -s pyapps/asgi
 	PYTHONDONTWRITEBYTECODE=1 $(PYTHON) -m unittest discover -s pyapps/probe
 	$(GO) vet ./...
+	@# The build without the gateway (what go install and make dist give) must keep building.
+	CGO_ENABLED=0 GOFLAGS= $(GO) vet ./...
 	WSGISPEC_BIN=$(CURDIR)/bin $(GO) test -count=1 -timeout 30m ./...
+	./scripts/ci-recipe
 
 run: deps build
 	./scripts/run-main-job
