@@ -90,7 +90,7 @@ func TestSchemasRejectWhatTheyMust(t *testing.T) {
 		"an unknown status":             edit(conform, `"status":"fail"`, `"status":"flaky"`),
 		"an old schema_version":         edit(conform, `"schema_version":2`, `"schema_version":1`),
 		"no context switches":           edit(b, `"ctx_switches_per_req":1.5,`, ``),
-		"a malformed connections":       edit(b, `"client_cpu_s":0,`, `"client_cpu_s":0,"connections":{"opened":1},`),
+		"a malformed connections":       edit(b, `"connections":{`, `"connections":{"opened_twice":1,`),
 		"a kind of no schema":           edit(conform, `"kind":"conform"`, `"kind":"soak"`),
 		"a bench run with no round":     edit(b, `"round":1,`, ``),
 		"a started that is not RFC3339": edit(conform, `"started":"`, `"started":"yesterday `),
