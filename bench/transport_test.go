@@ -21,6 +21,7 @@ import (
 
 	"github.com/wsgispec/wsgispec/internal/procstat"
 	"github.com/wsgispec/wsgispec/internal/readcap"
+	"github.com/wsgispec/wsgispec/internal/readcap/readcaptest"
 )
 
 // rawServer is a TCP server whose answers the test writes byte by byte.
@@ -534,45 +535,17 @@ func BenchmarkTransport(b *testing.B) {
 // found without reading the rest (the server would send without end).
 func TestTransportCaps(t *testing.T) {
 	small := readcap.Limits{StatusLine: 100, Head: 1000, Fields: 10, Body: 64 << 10}
-	cases := []struct {
-		name, head, repeat, cap string
-	}{
-		{"garbage instead of a status line", "", "garbage", readcap.StatusLine},
-		{"endless header bytes", "HTTP/1.1 200 OK\r\nX-Long: ", "a", readcap.Head},
-		{"endless header lines", "HTTP/1.1 200 OK\r\n", "A: b\r\n", readcap.Fields},
-		{"endless chunked body", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", "5\r\nabcde\r\n", readcap.Body},
-		{"huge Content-Length", "HTTP/1.1 200 OK\r\nContent-Length: 1000000000000000\r\n\r\n", "x", readcap.Body},
-		{"endless close-delimited body", "HTTP/1.1 200 OK\r\n\r\n", "x", readcap.Body},
-		{"endless trailers", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n", "T: x\r\n", "trailer section"},
-	}
+	cases := append(readcaptest.Responses[:len(readcaptest.Responses):len(readcaptest.Responses)],
+		readcaptest.Endless{Name: "endless trailers", Head: "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n", Repeat: "T: x\r\n", Cap: "trailer section"})
 	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			ln, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer ln.Close()
-			go func() {
-				c, err := ln.Accept()
-				if err != nil {
-					return
-				}
-				defer c.Close()
-				go io.Copy(io.Discard, c)
-				block := bytes.Repeat([]byte(tc.repeat), (16<<10)/len(tc.repeat))
-				io.WriteString(c, tc.head)
-				for {
-					if _, err := c.Write(block); err != nil {
-						return
-					}
-				}
-			}()
+		t.Run(tc.Name, func(t *testing.T) {
+			addr := readcaptest.Serve(t, tc.Head, tc.Repeat)
 			tr := newKeepAliveTransport(1, 5*time.Second, small)
 			defer tr.CloseIdleConnections()
-			_, body, err := roundTrip(t, tr, "GET", "http://"+ln.Addr().String()+"/", nil)
+			_, body, err := roundTrip(t, tr, "GET", "http://"+addr+"/", nil)
 			var ex *readcap.Exceeded
-			if !errors.As(err, &ex) || ex.Cap != tc.cap {
-				t.Fatalf("error %v, want the %s cap exceeded", err, tc.cap)
+			if !errors.As(err, &ex) || ex.Cap != tc.Cap {
+				t.Fatalf("error %v, want the %s cap exceeded", err, tc.Cap)
 			}
 			if int64(len(body)) > small.Body {
 				t.Errorf("read %d body bytes past the %d-byte cap", len(body), small.Body)

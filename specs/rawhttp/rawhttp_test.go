@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/wsgispec/wsgispec/internal/readcap"
+	"github.com/wsgispec/wsgispec/internal/readcap/readcaptest"
 )
 
 // step is one action of a scripted test server: write bytes, or pause.
@@ -340,50 +341,13 @@ func TestAbortResetsConnection(t *testing.T) {
 	}
 }
 
-// endless serves one connection with head and then repeat, over and over, until the client goes.
-func endless(t *testing.T, head, repeat string) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		c, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		defer c.Close()
-		go io.Copy(io.Discard, c)
-		block := []byte(strings.Repeat(repeat, max(1, (32<<10)/len(repeat))))
-		if _, err := io.WriteString(c, head); err != nil {
-			return
-		}
-		for {
-			if _, err := c.Write(block); err != nil {
-				return
-			}
-		}
-	}()
-	return ln.Addr().String()
-}
-
 func TestReadCaps(t *testing.T) {
 	small := readcap.Limits{StatusLine: 100, Head: 1000, Fields: 10, Body: 100 << 10}
-	cases := []struct {
-		name, head, repeat, cap string
-	}{
-		{"garbage instead of a status line", "", "garbage", readcap.StatusLine},
-		{"endless header bytes", "HTTP/1.1 200 OK\r\nX-Long: ", "a", readcap.Head},
-		{"endless header lines", "HTTP/1.1 200 OK\r\n", "A: b\r\n", readcap.Fields},
-		{"endless chunked body", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", "5\r\nabcde\r\n", readcap.Body},
-		{"huge Content-Length", "HTTP/1.1 200 OK\r\nContent-Length: 1000000000000000\r\n\r\n", "x", readcap.Body},
-		{"endless close-delimited body", "HTTP/1.1 200 OK\r\n\r\n", "x", readcap.Body},
-		{"endless chunk size line", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", "0", "chunk size line"},
-	}
+	cases := append(readcaptest.Responses[:len(readcaptest.Responses):len(readcaptest.Responses)],
+		readcaptest.Endless{Name: "endless chunk size line", Head: "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", Repeat: "0", Cap: "chunk size line"})
 	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			c, err := Dial(endless(t, tc.head, tc.repeat), time.Second)
+		t.Run(tc.Name, func(t *testing.T) {
+			c, err := Dial(readcaptest.Serve(t, tc.Head, tc.Repeat), time.Second)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -394,8 +358,8 @@ func TestReadCaps(t *testing.T) {
 			}
 			resp, err := c.ReadResponse("GET", time.Now().Add(5*time.Second))
 			var ex *readcap.Exceeded
-			if !errors.As(err, &ex) || ex.Cap != tc.cap {
-				t.Fatalf("error %v, want the %s cap exceeded", err, tc.cap)
+			if !errors.As(err, &ex) || ex.Cap != tc.Cap {
+				t.Fatalf("error %v, want the %s cap exceeded", err, tc.Cap)
 			}
 			if !strings.Contains(err.Error(), "(the client's cap)") {
 				t.Errorf("message %q does not name the cap", err)
@@ -414,7 +378,7 @@ func TestReadCaps(t *testing.T) {
 // keeps the body once (the transcript's copy of the received bytes stops at keepReceived), and
 // that the arrival record stays small.
 func TestEndlessBodyKeepsLittle(t *testing.T) {
-	c, err := Dial(endless(t, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", "10\r\n0123456789abcdef\r\n"), time.Second)
+	c, err := Dial(readcaptest.Serve(t, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", "10\r\n0123456789abcdef\r\n"), time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
