@@ -172,12 +172,19 @@ class RequestLog:
 
 class Tracked:
     """Wraps a result that has close(): the request ends when the server closes the result, or
-    drops it unclosed (CPython then deletes it at once)."""
+    drops it unclosed (CPython then deletes it at once). Every other attribute is the result's,
+    so a server inspecting what it was given (read(), fileno(), ...) sees what the route returned."""
 
     def __init__(self, result, log):
         self.result = result
         self.iterator = None
         self.log = log
+
+    def __getattr__(self, name):
+        # Only for names Tracked lacks; vars() keeps a half-built instance from recursing.
+        if "result" not in vars(self):
+            raise AttributeError(name)
+        return getattr(self.result, name)
 
     def __iter__(self):
         return self

@@ -149,11 +149,7 @@ func awaitIdle(id string, from int64) {
 	// A server can also be busy outside the application (blocked reading a request the client
 	// abandoned): the next request would wait for it.
 	wait := max(time.Until(deadline), readTimeout)
-	req := rawhttp.Request{Method: "GET", Target: target.mount + "/idle", Header: rawhttp.Header{{Name: "Host", Value: target.addr}, {Name: "Connection", Value: "close"}}}
-	c, resp, err := rawhttp.Exchange(target.addr, req.Bytes(), "GET", time.Now().Add(wait))
-	if c != nil {
-		c.Close()
-	}
+	resp, err := askTarget("/idle", rawhttp.Header{{Name: "Connection", Value: "close"}}, time.Now().Add(wait))
 	switch {
 	case err != nil:
 		busy(id, fmt.Sprintf("a new request (GET %s/idle) got no answer within %.0f s: %v", target.mount, wait.Seconds(), err))

@@ -114,6 +114,21 @@ func dialTarget(timeout time.Duration) (*rawhttp.Conn, error) {
 	return rawhttp.Dial(target.addr, timeout)
 }
 
+// askTarget sends GET path (below the mount) on a connection of its own, over TLS for an https
+// target, and reads the answer: the suite's own questions to the server, outside any case.
+func askTarget(path string, header rawhttp.Header, deadline time.Time) (*rawhttp.Response, error) {
+	req := rawhttp.Request{Method: "GET", Target: target.mount + path, Header: append(rawhttp.Header{{Name: "Host", Value: target.addr}}, header...)}
+	c, err := dialTarget(time.Until(deadline))
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	if _, err := c.Write(req.Bytes(), deadline); err != nil {
+		return nil, err
+	}
+	return c.ReadResponse("GET", deadline)
+}
+
 // checkTarget asks the target once for the probe's /environ, so that a wrong URL, a server not
 // running the probe or a wrong WSGISPEC_SCRIPT_NAME stops the run with one clear reason rather
 // than failing each case with its own puzzling one.
@@ -125,16 +140,7 @@ func checkTarget() string {
 	if target.server != "" {
 		where = target.server + " (" + where + ")"
 	}
-	req := rawhttp.Request{Method: "GET", Target: target.mount + "/environ", Header: rawhttp.Header{{Name: "Host", Value: target.addr}}}
-	deadline := time.Now().Add(readTimeout)
-	c, err := dialTarget(readTimeout)
-	var resp *rawhttp.Response
-	if err == nil {
-		if _, err = c.Write(req.Bytes(), deadline); err == nil {
-			resp, err = c.ReadResponse("GET", deadline)
-		}
-		c.Close()
-	}
+	resp, err := askTarget("/environ", nil, time.Now().Add(readTimeout))
 	if err != nil {
 		return fmt.Sprintf("%s: GET %s/environ got no answer: %v", where, target.mount, err)
 	}
