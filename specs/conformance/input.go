@@ -252,7 +252,15 @@ var _ = nodes.Describe("wsgi.input", func() {
 		})
 		caseSpec("input.chunked-terminated", func(k *check) {
 			k.expect("wsgi.input_terminated true for a chunked request")
-			a := k.readInput(untilEOF(chunkedPost()), "drain:8192")
+			r := untilEOF(chunkedPost())
+			r.path = probePath("/input", "ops", "drain:8192")
+			x := k.try(r)
+			if x.resp == nil && isTimeout(x.err) {
+				// The application's reads never reached the end of the body: the server handed it
+				// the chunked body undecoded (or without an end), input.chunked-body's failure.
+				k.skipf("precondition not met: no response within %v, because the application's read(8192) until b\"\" never returned: the server did not end wsgi.input at the end of the chunked body, which input.chunked-body judges, so there is no terminated input whose flag could be judged", x.timeout)
+			}
+			a := k.inputAnswer(x, "drain:8192")
 			if a.InputTerminated == nil {
 				k.failf("wsgi.input_terminated absent")
 			}
