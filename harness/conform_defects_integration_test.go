@@ -22,20 +22,21 @@ import (
 // caseDefects are brokenserver's defects that single out cases (see its docstring), each with
 // the cases that must catch it.
 var caseDefects = map[string][]string{
-	"header-case":         {"start_response.header-names-any-case"},
-	"error-before-body":   {"exc_info.error-before-body"},
-	"write-past-length":   {"write.past-content-length"},
-	"empty-chunk":         {"body.empty-block-mid-body"},
-	"no-content-body":     {"body.no-content-statuses"},
-	"iterate-past-length": {"body.stops-at-content-length"},
-	"close-skipped":       {"close.on-head", "close.on-content-length-cut", "close.on-rejected-headers"},
-	"not-dumb":            {"start_response.set-cookie-kept-apart", "start_response.reason-phrase-kept", "start_response.unusual-status-kept"},
-	"environ-framing":     {"environ.mutation-isolated"},
-	"write-dropped":       {"write.empty-iterable"},
-	"sniff":               {"body.iterable-attributes-unused"},
-	"concurrency":         {"environ.concurrency-flags-declared"},
-	"callable-kind":       {"environ.callable-kinds"},
-	"no-host":             {"environ.server-name-without-host"},
+	"header-case":             {"start_response.header-names-any-case"},
+	"error-before-body":       {"exc_info.error-before-body"},
+	"write-past-length":       {"write.past-content-length"},
+	"empty-chunk":             {"body.empty-block-mid-body"},
+	"no-content-body":         {"body.no-content-statuses"},
+	"iterate-past-length":     {"body.stops-at-content-length"},
+	"close-skipped":           {"close.on-head", "close.on-content-length-cut", "close.on-rejected-headers"},
+	"not-dumb":                {"start_response.set-cookie-kept-apart", "start_response.reason-phrase-kept", "start_response.unusual-status-kept"},
+	"environ-framing":         {"environ.mutation-isolated"},
+	"write-dropped":           {"write.empty-iterable"},
+	"sniff":                   {"body.iterable-attributes-unused"},
+	"concurrency":             {"environ.concurrency-flags-declared"},
+	"callable-kind":           {"environ.callable-kinds"},
+	"no-host":                 {"environ.server-name-without-host"},
+	"second-call-after-raise": {"start_response.second-call-after-raise"},
 }
 
 // brokenServerModel is brokenserver's concurrency model (a thread per connection, one

@@ -94,6 +94,29 @@ var _ = nodes.Describe("start_response", func() {
 		k.saw("raised %s", a.Error)
 	})
 
+	caseSpec("start_response.second-call-after-raise", func(k *check) {
+		k.expect("after start_response(200, headers) raised (a status that is not a str), start_response(\"200 OK\", headers) without exc_info raises too")
+		x := k.do(request{path: probePath("/start-response", "try", "second-call-after-raise"), until: untilHas("}")})
+		if refusal(x.resp.Status) {
+			k.skipUnlessAppCalled(x, noJudge)
+		}
+		var a struct {
+			FirstRaised bool   `json:"first_raised"`
+			FirstError  string `json:"first_error"`
+			raisedAnswer
+		}
+		if !jsonInto(x.resp.Body, &a) {
+			k.failf("%q with body %q", x.resp.StatusLine, clip(x.resp.Body))
+		}
+		if !a.FirstRaised {
+			k.skipf("precondition not met: the server accepted start_response(200, headers), a status that is not a str, so there was no failed first call; start_response.checks-status judges that")
+		}
+		if !a.Raised {
+			k.failf("the first call raised %s, but the second, without exc_info, returned normally (the client got %q): the server let the application start its response again", a.FirstError, x.resp.StatusLine)
+		}
+		k.saw("the first call raised %s; the second raised %s", a.FirstError, a.Error)
+	})
+
 	caseSpec("start_response.checks-status", func(k *check) {
 		k.expect("start_response raises at once for each invalid status: %s", strings.Join(statusTries, ", "))
 		k.judgeAll(statusTries)
