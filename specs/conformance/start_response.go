@@ -96,6 +96,14 @@ var _ = nodes.Describe("start_response", func() {
 
 	caseSpec("start_response.second-call-after-raise", func(k *check) {
 		k.expect("after start_response(200, headers) raised (a status that is not a str), start_response(\"200 OK\", headers) without exc_info raises too")
+		// The case is about the failed first call counting as a call. A server that lets any
+		// second call through fails start_response.second-call-raises, and this one would only
+		// repeat it.
+		plain := k.do(request{path: probePath("/start-response", "try", "second-call"), until: untilHas("}")})
+		var p raisedAnswer
+		if jsonInto(plain.resp.Body, &p) && !p.Raised {
+			k.skipf("precondition not met: the server lets a second start_response call without exc_info through even after a first call that succeeded (the client got %q), so whether a failed first call counts cannot be told apart; start_response.second-call-raises judges that", plain.resp.StatusLine)
+		}
 		x := k.do(request{path: probePath("/start-response", "try", "second-call-after-raise"), until: untilHas("}")})
 		if refusal(x.resp.Status) {
 			k.skipUnlessAppCalled(x, noJudge)
