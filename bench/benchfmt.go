@@ -26,6 +26,9 @@ func WriteBenchfmt(w io.Writer, f *File) error {
 		fmt.Fprintf(w, "commit: %s\n", *f.Commit)
 	}
 	for _, r := range f.Runs {
+		if r.Error != nil {
+			continue // nothing was measured
+		}
 		fmt.Fprintf(w, "Benchmark%s/server=%s/model=%s %d", benchName(r.Scenario), r.Server.Name, r.Model, int64(r.Requests))
 		if r.Model == Closed {
 			fmt.Fprintf(w, " %.6g req/s", r.ThroughputRPS)

@@ -157,7 +157,7 @@ func minUTestP(n1, n2 int) float64 {
 func closedSeries(runs []Run) map[seriesKey][]*Run {
 	out := map[seriesKey][]*Run{}
 	for i := range runs {
-		if r := &runs[i]; r.Model == Closed {
+		if r := &runs[i]; r.Model == Closed && r.Error == nil {
 			k := seriesKey{r.Server.Name, r.Scenario}
 			out[k] = append(out[k], r)
 		}

@@ -69,6 +69,40 @@ type Run struct {
 	Connections Connections    `json:"connections"`
 	VsReference *Ratios        `json:"vs_reference,omitempty"`
 	Warnings    []string       `json:"warnings,omitempty"`
+	// Error is set when the server could not be measured in this scenario and round: it never
+	// started (Error.Output is the end of what it printed) or answered the scenario wrongly.
+	// The run then has no model and no figures, its later rounds of the scenario are not
+	// attempted, and the bench exits 2.
+	Error *harness.RunError `json:"error,omitempty"`
+}
+
+// failedRun is how a Run with an Error is written: what identifies it, and the error, with no
+// figures that could be read as measured.
+type failedRun struct {
+	Server   harness.ServerInfo `json:"server"`
+	Scenario string             `json:"scenario"`
+	Round    int                `json:"round"`
+	Error    *harness.RunError  `json:"error"`
+	Warnings []string           `json:"warnings,omitempty"`
+}
+
+// MarshalJSON writes a measured run as it is, and a failed one as a failedRun.
+func (r Run) MarshalJSON() ([]byte, error) {
+	if r.Error != nil {
+		return json.Marshal(failedRun{Server: r.Server, Scenario: r.Scenario, Round: r.Round, Error: r.Error, Warnings: r.Warnings})
+	}
+	type plain Run
+	return json.Marshal(plain(r))
+}
+
+// Failed reports whether any run could not be measured.
+func Failed(runs []Run) bool {
+	for _, r := range runs {
+		if r.Error != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // Spread is how far the rounds strayed from their median.
@@ -146,14 +180,14 @@ func AddReferenceRatios(runs []Run) {
 	}
 	ref := map[roundKey]*Run{}
 	for i := range runs {
-		if r := &runs[i]; r.Server.Name == ReferenceServer {
+		if r := &runs[i]; r.Server.Name == ReferenceServer && r.Error == nil {
 			ref[roundKey{r.Scenario, r.Model, r.Round}] = r
 		}
 	}
 	for i := range runs {
 		r := &runs[i]
 		base, ok := ref[roundKey{r.Scenario, r.Model, r.Round}]
-		if !ok || r.Server.Name == ReferenceServer {
+		if !ok || r.Server.Name == ReferenceServer || r.Error != nil {
 			continue
 		}
 		r.VsReference = &Ratios{
@@ -173,12 +207,16 @@ func ratio(a, b float64) float64 {
 	return a / b
 }
 
-// Medians summarises runs per server × scenario × model, in the order the series first appear.
+// Medians summarises the measured runs per server × scenario × model, in the order the series
+// first appear; failed runs have no figures and are left out.
 func Medians(runs []Run) []Median {
 	var order []runKey
 	series := map[runKey][]*Run{}
 	for i := range runs {
 		r := &runs[i]
+		if r.Error != nil {
+			continue
+		}
 		k := runKey{r.Server.Name, r.Scenario, r.Model}
 		if _, ok := series[k]; !ok {
 			order = append(order, k)

@@ -1,7 +1,9 @@
 package bench
 
 import (
+	"encoding/json"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/wsgispec/wsgispec/harness"
@@ -105,5 +107,38 @@ func TestReferenceRatiosAndMedians(t *testing.T) {
 	// The ratios' median is over the rounds that have one (1 and 2): (2000/10000 + 1800/9000)/2.
 	if r := g.VsReference; r == nil || r.ThroughputRPS != 0.2 {
 		t.Errorf("gunicorn median ratio = %+v, want throughput 0.2", r)
+	}
+}
+
+// TestFailedRunsAreNotMeasurements: a failed run is written without figures, gets no ratio, and
+// counts in no median.
+func TestFailedRunsAreNotMeasurements(t *testing.T) {
+	failed := Run{Server: harness.ServerInfo{Name: "mine", Command: "mywsgi"}, Scenario: "hello", Round: 1,
+		Error: &harness.RunError{Message: "server mine exited (exit status 3) before answering HTTP", Output: "bad config"}}
+	runs := []Run{benchRun("reference", Closed, 1, 10000, 30), failed, benchRun("gunicorn", Closed, 1, 2000, 200)}
+	AddReferenceRatios(runs)
+	if runs[1].VsReference != nil {
+		t.Errorf("a failed run got a ratio: %+v", runs[1].VsReference)
+	}
+	for _, m := range Medians(runs) {
+		if m.Server.Name == "mine" {
+			t.Errorf("a median of a failed run: %+v", m)
+		}
+	}
+	if !Failed(runs) || Failed(runs[2:]) {
+		t.Errorf("Failed: want true with the failed run, false without")
+	}
+	b, err := json.Marshal(runs[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, absent := range []string{`"model"`, `"throughput_rps"`, `"latency_ms"`, `"connections"`} {
+		if strings.Contains(string(b), absent) {
+			t.Errorf("the failed run is written with %s: %s", absent, b)
+		}
+	}
+	var back Run
+	if err := json.Unmarshal(b, &back); err != nil || back.Error == nil || back.Error.Output != "bad config" || back.Server.Command != "mywsgi" {
+		t.Errorf("read back as %+v (%v)", back, err)
 	}
 }

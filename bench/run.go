@@ -96,8 +96,10 @@ func RoundOrder[T any](servers []T, round int) []T {
 }
 
 // Execute runs every round of every scenario on every server, interleaved, and returns the runs
-// with their ratios to the reference. A server that cannot be started or answers a scenario
-// wrongly ends the whole bench with an error: its figures would mean nothing.
+// with their ratios to the reference. A server that cannot be started in a scenario, or answers
+// it wrongly, gets one failed run (its name, version, command and output kept, see Run.Error)
+// and is not tried again in that scenario: its figures would mean nothing. The other servers
+// go on. The error returned is for the bench as a whole (interrupted, results not written).
 func Execute(ctx context.Context, cfg Config) ([]Run, error) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(loadGeneratorProcs))
 	var results *resultsWriter
@@ -107,6 +109,9 @@ func Execute(ctx context.Context, cfg Config) ([]Run, error) {
 	var runs []Run
 	rows := map[string]*progress.Row{}
 	done := map[string]int{}
+	type pair struct{ server, scenario string }
+	failed := map[pair]bool{}
+	failures := map[string]int{}
 	if cfg.Progress != nil {
 		for _, d := range cfg.Servers {
 			rows[d.Adapter.Name] = cfg.Progress.Add(d.Adapter.Name, cfg.Rounds*len(cfg.Scenarios), "rounds")
@@ -120,26 +125,44 @@ func Execute(ctx context.Context, cfg Config) ([]Run, error) {
 					return nil, err
 				}
 				row := rows[d.Adapter.Name]
-				pair, err := measureServer(ctx, cfg, d, sc, round, results)
-				if err != nil {
-					if row != nil {
-						row.Finish("failed: %s", err)
-					}
-					return nil, errors.New(harness.RedactString(err.Error())) // it may quote the server's output
+				if failed[pair{d.Adapter.Name, sc.Name}] {
+					continue
 				}
-				runs = append(runs, pair...)
+				measured, err := measureServer(ctx, cfg, d, sc, round, results)
+				if err != nil {
+					if ctx.Err() != nil {
+						return nil, ctx.Err()
+					}
+					var rerr *runError
+					if errors.As(err, &rerr) {
+						return nil, rerr.err // writing the raw results failed: the bench's own error
+					}
+					failed[pair{d.Adapter.Name, sc.Name}] = true
+					failures[d.Adapter.Name]++
+					runs = append(runs, failedRunOf(d, sc, round, err))
+					if row != nil {
+						row.Set(done[d.Adapter.Name], failures[d.Adapter.Name])
+						row.Note("round %d %s: %s", round, sc.Name, firstLine(harness.RedactString(err.Error())))
+					}
+					continue
+				}
+				runs = append(runs, measured...)
 				done[d.Adapter.Name]++
 				if row != nil {
-					cl, op := pair[0], pair[1]
-					row.Set(done[d.Adapter.Name], 0)
+					cl, op := measured[0], measured[1]
+					row.Set(done[d.Adapter.Name], failures[d.Adapter.Name])
 					row.Note("round %d %s: %.0f req/s, %.0f cpu-µs/req; open %.0f req/s p99 %.1f ms",
 						round, sc.Name, cl.ThroughputRPS, cl.CPUUsPerReq, op.AchievedRate, op.LatencyMS.P99)
 				}
 			}
 		}
 	}
-	for _, row := range rows {
-		row.Finish("done")
+	for name, row := range rows {
+		if failures[name] > 0 {
+			row.Finish("could not be measured in %d scenario(s)", failures[name])
+		} else {
+			row.Finish("done")
+		}
 	}
 	if results != nil {
 		if err := results.close(); err != nil {
@@ -149,6 +172,43 @@ func Execute(ctx context.Context, cfg Config) ([]Run, error) {
 	AddReferenceRatios(runs)
 	harness.Redact(runs)
 	return runs, nil
+}
+
+// failedRunOf is the run of a server that could not be measured in sc's round: its name,
+// version and command (as far as it got), the error and the server's output.
+func failedRunOf(d harness.Detection, sc Scenario, round int, err error) Run {
+	info := harness.ServerInfo{Name: d.Adapter.Name, Version: d.Version, Command: harness.StartedCommand(err)}
+	rerr := harness.NewRunError(err)
+	var se *serverError
+	if errors.As(err, &se) {
+		info.Command = se.command
+		rerr = &harness.RunError{Message: se.err.Error(), Output: strings.TrimSpace(se.output)}
+	}
+	return Run{Server: info, Scenario: sc.Name, Round: round, Error: rerr}
+}
+
+// serverError is a started server that could not be measured: it answered the scenario wrongly
+// or failed under load. It keeps the server's command line and the end of its output.
+type serverError struct {
+	err     error
+	command string
+	output  string
+}
+
+func (e *serverError) Error() string { return e.err.Error() }
+func (e *serverError) Unwrap() error { return e.err }
+
+// runError is an error of the bench itself (writing the raw results), not of a server.
+type runError struct{ err error }
+
+func (e *runError) Error() string { return e.err.Error() }
+
+// serverOutputTail is how much of a failed server's output its run keeps.
+const serverOutputTail = 4000
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
 }
 
 // measureServer starts a fresh server for one scenario and round, checks its answer, warms it up
@@ -175,6 +235,16 @@ func measureServer(ctx context.Context, cfg Config, d harness.Detection, sc Scen
 		return nil, err
 	}
 	defer srv.Stop()
+	runs, err := measureStarted(ctx, cfg, d, sc, round, results, srv)
+	var rerr *runError
+	if err != nil && !errors.As(err, &rerr) {
+		return nil, &serverError{err: err, command: strings.Join(srv.Argv, " "), output: srv.OutputTail(serverOutputTail)}
+	}
+	return runs, err
+}
+
+// measureStarted is measureServer once the server answers.
+func measureStarted(ctx context.Context, cfg Config, d harness.Detection, sc Scenario, round int, results *resultsWriter, srv *harness.Server) ([]Run, error) {
 	limits := cfg.Limits
 	if limits == (readcap.Limits{}) {
 		limits = readcap.Defaults
@@ -228,7 +298,7 @@ func measureServer(ctx context.Context, cfg Config, d harness.Detection, sc Scen
 			ClientBound: m.clientBound, Connections: m.connections, Warnings: m.warnings})
 		if results != nil {
 			if err := results.write(m.results); err != nil {
-				return nil, fmt.Errorf("writing the raw results: %w", err)
+				return nil, &runError{fmt.Errorf("writing the raw results: %w", err)}
 			}
 		}
 	}

@@ -395,3 +395,25 @@ func TestServersCommand(t *testing.T) {
 		}
 	}
 }
+
+// TestConformPreconditionSkips: a server that sends the status and headers as soon as
+// start_response is called (brokenserver's headers defect) fails the deferral cases, and the
+// exc_info cases whose precondition is an unsent response are skipped, naming the case that
+// carries the failure, rather than failed a second time for it.
+func TestConformPreconditionSkips(t *testing.T) {
+	wsgispecBin(t)
+	got := conformBroken(t, "headers", "headers.*,exc_info.replaces-*,exc_info.error-before-body")
+	for id, carrier := range map[string]string{
+		"exc_info.replaces-before-send":       "headers.deferred-until-body",
+		"exc_info.replaces-after-empty-chunk": "headers.empty-chunk-not-body",
+		"exc_info.error-before-body":          "headers.deferred-until-body",
+	} {
+		c := got[id]
+		if c.Status != Skip || !strings.Contains(c.Message, "precondition not met") || !strings.Contains(c.Message, carrier) {
+			t.Errorf("%s: %s %q, want a skip naming %s", id, c.Status, firstLine(c.Message), carrier)
+		}
+		if carried := got[carrier]; carried.Status != Fail {
+			t.Errorf("%s: %s, want fail (it carries %s's skip)", carrier, carried.Status, id)
+		}
+	}
+}

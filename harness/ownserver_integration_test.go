@@ -169,6 +169,55 @@ version = "0.1"
 	if run.Error == nil || !strings.Contains(run.Error.String(), "exit status 3") || !strings.Contains(run.Error.String(), "fails: cannot read its config") {
 		t.Errorf("error %q: want the exit status and the server's output", run.Error)
 	}
+
+	// bench: the same, in a failed run of its own beside the reference's measured ones.
+	benchOut := filepath.Join(t.TempDir(), "b.json")
+	r = runWsgispec(t, nil, "bench", "--servers", file, "--server", "fails", "--scenario", "hello", "--quick", "--rounds", "2", "--json", benchOut)
+	if r.code != 2 {
+		t.Fatalf("bench: exit %d, want 2\n%s", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "fails could not be measured") {
+		t.Errorf("bench: stderr does not name the server that failed:\n%s", r.stderr)
+	}
+	var bf struct {
+		Runs []struct {
+			Server ServerInfo `json:"server"`
+			Round  int        `json:"round"`
+			Model  string     `json:"model"`
+			Error  *RunError  `json:"error"`
+		} `json:"runs"`
+		Medians []struct {
+			Server ServerInfo `json:"server"`
+		} `json:"medians"`
+	}
+	b, err := os.ReadFile(benchOut)
+	if err == nil {
+		err = json.Unmarshal(b, &bf)
+	}
+	if err != nil {
+		t.Fatalf("bench: %v", err)
+	}
+	var failed int
+	for _, run := range bf.Runs {
+		if run.Server.Name != "fails" {
+			continue
+		}
+		failed++
+		if run.Server.Version != "0.1" || !strings.Contains(run.Server.Command, "sys.exit(3)") || run.Model != "" {
+			t.Errorf("bench: failed run %+v: want the name, version and command, and no model", run)
+		}
+		if run.Error == nil || !strings.Contains(run.Error.String(), "exit status 3") || !strings.Contains(run.Error.String(), "fails: cannot read its config") {
+			t.Errorf("bench: error %q: want the exit status and the server's output", run.Error)
+		}
+	}
+	if failed != 1 {
+		t.Errorf("bench: %d failed runs of the server, want 1 (its second round not attempted)", failed)
+	}
+	for _, m := range bf.Medians {
+		if m.Server.Name == "fails" {
+			t.Errorf("bench: medians of a server that never ran")
+		}
+	}
 }
 
 // TestBusyServerIsRestarted: a single-threaded server that one case leaves busy for longer than

@@ -19,6 +19,8 @@ type benchView struct {
 	Scenarios []*scenarioView
 	// RawErrors name raw results files that exist but could not be read.
 	RawErrors []string
+	// Failed are the servers that could not be measured in a scenario.
+	Failed []BenchFailure
 }
 
 // scenarioView is one scenario under one load model, across servers.
@@ -54,7 +56,7 @@ const overTimeBuckets = 60
 // buildBench groups the bench series by scenario and model, one per server × host: when several
 // files hold the same series (re-runs), the latest file's wins.
 func buildBench(d *Data, tags hostTags) *benchView {
-	v := &benchView{}
+	v := &benchView{Failed: d.BenchFailed}
 	latest := map[benchKey]*BenchSeries{}
 	var order []benchKey
 	for i := range d.Bench {

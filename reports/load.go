@@ -76,7 +76,16 @@ type Data struct {
 	Conform []ConformRun
 	Matrix  []MatrixRun
 	Bench   []BenchSeries
-	Skipped []string // JSON files under the directory that are not wsgispec results
+	// BenchFailed are the bench runs of servers that could not be measured (never started,
+	// answered a scenario wrongly), with the error and the server's output.
+	BenchFailed []BenchFailure
+	Skipped     []string // JSON files under the directory that are not wsgispec results
+}
+
+// BenchFailure is a failed bench run and the file it came from.
+type BenchFailure struct {
+	bench.Run
+	Source *Source
 }
 
 // Hosts lists the distinct host labels, in the order of the sources.
@@ -204,6 +213,11 @@ func (d *Data) add(abs, rel string, b []byte) error {
 		}
 		for _, m := range medians {
 			d.Bench = append(d.Bench, BenchSeries{Median: m, Source: src})
+		}
+		for _, r := range f.Runs {
+			if r.Error != nil {
+				d.BenchFailed = append(d.BenchFailed, BenchFailure{Run: r, Source: src})
+			}
 		}
 		if f.Results != "" {
 			raw := f.Results

@@ -245,6 +245,21 @@ func TestBenchPageStatesTheConnectionPolicy(t *testing.T) {
 	}
 }
 
+// TestBenchPageListsServersNotMeasured: a server whose bench run failed (it never started) is
+// named on the benchmarks page with its command, error and output, as conform and matrix do.
+func TestBenchPageListsServersNotMeasured(t *testing.T) {
+	d := loadTestdata(t)
+	d.BenchFailed = append(d.BenchFailed, BenchFailure{Run: bench.Run{
+		Server: harness.ServerInfo{Name: "mine", Version: "0.1", Command: "mywsgi --port 1"}, Scenario: "hello", Round: 1,
+		Error: &harness.RunError{Message: "server mine exited (exit status 3) before answering HTTP", Output: "mine: cannot read its config"}}})
+	page := renderTestdata(t, d)[BenchmarksPage]
+	for _, want := range []string{"Could not be measured", "<b>mine</b> 0.1, scenario hello, round 1: server mine exited (exit status 3) before answering HTTP", "mywsgi --port 1", "mine: cannot read its config"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the benchmarks page does not say %q", want)
+		}
+	}
+}
+
 func TestFrameworksPageOpensFailingSteps(t *testing.T) {
 	dir := t.TempDir()
 	writeResult(t, dir, "matrix.json", "matrix", "2026-01-01T00:00:00Z", []harness.MatrixRun{{

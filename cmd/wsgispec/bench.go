@@ -176,6 +176,16 @@ func runBench(args []string) int {
 	} else {
 		bench.WriteSummary(os.Stdout, file.Medians)
 	}
+	if bench.Failed(runs) {
+		// A server that could not be measured is a setup error, as in conform and matrix: exit 2,
+		// with its output (also in the JSON).
+		for _, r := range runs {
+			if r.Error != nil {
+				fmt.Fprintf(os.Stderr, "wsgispec bench: %s could not be measured in scenario %s (round %d): %s\n", r.Server.Name, r.Scenario, r.Round, r.Error.String())
+			}
+		}
+		return 2
+	}
 	return 0
 }
 

@@ -44,6 +44,9 @@ func benchFile() *bench.File {
 				StatusCodes: map[string]int{"200": 100}})
 		}
 	}
+	// A server that never started: one failed run, with no figures.
+	f.Runs = append(f.Runs, bench.Run{Server: harness.ServerInfo{Name: "mine", Version: "0.1", Command: "mywsgi --port 1"}, Scenario: "hello", Round: 1,
+		Error: &harness.RunError{Message: "server mine exited (exit status 3) before answering HTTP", Output: "mine: cannot read its config"}})
 	bench.AddReferenceRatios(f.Runs)
 	f.Medians = bench.Medians(f.Runs)
 	f.Results = "b.results.jsonl.gz"
@@ -83,17 +86,20 @@ func TestSchemasRejectWhatTheyMust(t *testing.T) {
 	conform := marshal(t, conformFile(t))
 	b := marshal(t, benchFile())
 	for name, doc := range map[string][]byte{
-		"cases null":                    edit(conform, `"cases":[]`, `"cases":null`),
-		"error a string":                edit(conform, `"error":{"message":"server mine exited (exit status 1) before answering HTTP","output":"Traceback"}`, `"error":"server mine exited"`),
-		"cases beside an error":         edit(conform, `"cases":[],`, `"cases":[`+string(marshal(t, conformFile(t).Runs[0].Cases[0]))+`],`),
-		"an undocumented field":         edit(conform, `"summary":`, `"surprise":1,"summary":`),
-		"an unknown status":             edit(conform, `"status":"fail"`, `"status":"flaky"`),
-		"an old schema_version":         edit(conform, `"schema_version":2`, `"schema_version":1`),
-		"no context switches":           edit(b, `"ctx_switches_per_req":1.5,`, ``),
-		"a malformed connections":       edit(b, `"connections":{`, `"connections":{"opened_twice":1,`),
-		"a kind of no schema":           edit(conform, `"kind":"conform"`, `"kind":"soak"`),
-		"a bench run with no round":     edit(b, `"round":1,`, ``),
-		"a started that is not RFC3339": edit(conform, `"started":"`, `"started":"yesterday `),
+		"cases null":                                   edit(conform, `"cases":[]`, `"cases":null`),
+		"error a string":                               edit(conform, `"error":{"message":"server mine exited (exit status 1) before answering HTTP","output":"Traceback"}`, `"error":"server mine exited"`),
+		"cases beside an error":                        edit(conform, `"cases":[],`, `"cases":[`+string(marshal(t, conformFile(t).Runs[0].Cases[0]))+`],`),
+		"an undocumented field":                        edit(conform, `"summary":`, `"surprise":1,"summary":`),
+		"an unknown status":                            edit(conform, `"status":"fail"`, `"status":"flaky"`),
+		"an old schema_version":                        edit(conform, `"schema_version":2`, `"schema_version":1`),
+		"no context switches":                          edit(b, `"ctx_switches_per_req":1.5,`, ``),
+		"a malformed connections":                      edit(b, `"connections":{`, `"connections":{"opened_twice":1,`),
+		"a kind of no schema":                          edit(conform, `"kind":"conform"`, `"kind":"soak"`),
+		"a bench run with no round":                    edit(b, `"round":1,`, ``),
+		"a failed bench run with figures":              edit(b, `"round":1,"error":{`, `"round":1,"rate":0,"error":{`),
+		"a failed bench run, no output":                edit(b, `,"output":"mine: cannot read its config"`, ``),
+		"a bench run with an error beside its figures": edit(b, `"round":1,"model":"closed",`, `"round":1,"model":"closed","error":{"message":"m","output":""},`),
+		"a started that is not RFC3339":                edit(conform, `"started":"`, `"started":"yesterday `),
 	} {
 		if err := schema.Validate(doc); err == nil {
 			t.Errorf("%s: validated", name)

@@ -38,6 +38,8 @@ and one defect for each case that the areas' defects do not single out:
   callable-kind      an application that is not a plain function is refused at start-up
   no-host            SERVER_NAME and SERVER_PORT come from Host only (empty without it)
   https              over TLS, wsgi.url_scheme says "http" and HTTPS is not set
+  second-call-after-raise  a start_response call that raised does not count: the next call
+                     without exc_info is accepted
 
 TLS_CERT and TLS_KEY in the environment make it serve HTTPS.
 """
@@ -60,7 +62,7 @@ AREAS = {"environ", "input", "errors", "start_response", "headers", "exc_info", 
          "body", "file_wrapper", "http", "hang",
          "header-case", "error-before-body", "write-past-length", "empty-chunk", "no-content-body",
          "iterate-past-length", "close-skipped", "not-dumb", "environ-framing", "write-dropped",
-         "sniff", "concurrency", "callable-kind", "no-host", "https", "busy"}
+         "sniff", "concurrency", "callable-kind", "no-host", "https", "busy", "second-call-after-raise"}
 BROKEN = {a.strip() for a in os.environ.get("BROKEN", "").split(",") if a.strip()}
 
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
@@ -248,6 +250,7 @@ class Response:
         self.wfile, self.method, self.version = wfile, method, version
         self.keep_alive = keep_alive
         self.status = self.headers = None
+        self.called = False  # start_response was called, whether or not that call raised
         self.sent = self.chunked = False
         self.length = None  # the application's Content-Length
         self.written = 0
@@ -262,10 +265,15 @@ class Response:
                     raise exc_info[1].with_traceback(exc_info[2])
             finally:
                 exc_info = None
-        elif self.status is not None and "start_response" not in BROKEN:
+        elif self.called and "start_response" not in BROKEN:
             raise AssertionError("start_response called a second time without exc_info")
+        # As the PEP's example gateway: the call counts before its arguments are checked, so that
+        # after a failed check only a call with exc_info is accepted.
+        if "second-call-after-raise" not in BROKEN:
+            self.called = True
         if "start_response" not in BROKEN:
             check_status_and_headers(status, headers)
+        self.called = True
         self.status, self.headers = status, list(headers)
         if "headers" in BROKEN and not self.sent:
             self.send_head(empty=False)

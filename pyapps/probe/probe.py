@@ -527,6 +527,25 @@ def start_response_route(environ, start_response):
         except Exception as exc:
             return [json.dumps({"raised": True, "error": error_text(exc)}).encode("ascii")]
         return [json.dumps({"raised": False}).encode("ascii")]
+    if kind == "second-call-after-raise":
+        # A first call the server should reject (a status that is not a str), then a valid call
+        # without exc_info: PEP 3333 counts the first call as made, so the second is a fatal
+        # error too.
+        try:
+            start_response(BAD_STATUS["int"], [("Content-Type", "application/json")])
+        except Exception as exc:
+            first = error_text(exc)
+        else:
+            try:
+                raise ProbeError("the first call was accepted")
+            except ProbeError:
+                return json_response(start_response, {"first_raised": False}, exc_info=sys.exc_info())
+        try:
+            start_response("200 OK", [("Content-Type", "application/json")])
+        except Exception as exc:
+            answer = {"first_raised": True, "first_error": first, "raised": True, "error": error_text(exc)}
+            return json_response(start_response, answer, exc_info=sys.exc_info())
+        return [json.dumps({"first_raised": True, "first_error": first, "raised": False}).encode("ascii")]
     if kind == "status":
         status, headers = BAD_STATUS[variant], [("Content-Type", "application/json")]
     elif kind == "headers":

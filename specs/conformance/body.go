@@ -179,7 +179,12 @@ var _ = nodes.Describe("the response body", func() {
 
 		caseSpec("body.http10-not-chunked", func(k *check) {
 			k.expect("to an HTTP/1.0 request, body \"one-two-three\" without Transfer-Encoding")
-			x := k.do(request{proto: "HTTP/1.0", path: textStream("iter", "yield:one-,yield:two-,yield:three")})
+			x := k.try(request{proto: "HTTP/1.0", path: textStream("iter", "yield:one-,yield:two-,yield:three")})
+			if x.resp != nil && refusal(x.resp.Status) {
+				// PEP 3333 does not oblige a server to serve HTTP/1.0 (505 HTTP Version Not Supported).
+				k.skipUnlessAppCalled(x, noJudge)
+			}
+			k.completed(x)
 			if te := x.resp.Header.Get("Transfer-Encoding"); te != "" || string(x.resp.Body) != "one-two-three" {
 				k.failf("Transfer-Encoding %q, %s body %q", te, x.resp.Framing, clip(x.resp.Body))
 			}
@@ -292,6 +297,7 @@ var _ = nodes.Describe("the response body", func() {
 		k.expect("once the first block has met the application's Content-Length (5), the server asks the iterable for at most one more block (the one that shows it exceeds the length), not the two after it")
 		token := newToken()
 		x := k.do(request{path: textStream("h", "Content-Length: 5", "iter", "yield:01234,mark:asked-once-more,yield:56789,mark:iterated-past,yield:abcde,yield:fghij"), token: token})
+		k.skipUnlessAppCalled(x, noJudge)
 		rs := awaitClose(token, closeWait)
 		if _, past := first(rs, "iterated-past"); past {
 			k.failf("the server went on calling next() after the 5 bytes of Content-Length were sent and the next block exceeded them (%s; the client got %s body %q)", eventList(rs), x.resp.Framing, clip(x.resp.Body))

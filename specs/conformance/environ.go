@@ -376,7 +376,7 @@ var _ = nodes.Describe("environ", func() {
 			k.expect("HTTPS=\"on\" (or \"1\") for a request over TLS")
 			d, _ := k.environOf(request{path: "/environ"})
 			if got, _ := d.str("HTTPS"); !strings.EqualFold(got, "on") && got != "1" {
-				k.failf("%s (wsgi.url_scheme %s)", d.show("HTTPS"), d.show("wsgi.url_scheme"))
+				k.failf("%s, though the request came over TLS (%s)", d.show("HTTPS"), d.show("wsgi.url_scheme"))
 			}
 			k.saw("%s", d.show("HTTPS"))
 		})

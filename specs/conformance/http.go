@@ -32,6 +32,12 @@ var _ = nodes.Describe("HTTP request handling beyond the PEP", func() {
 			k.saw("refused with %q", x.resp.StatusLine)
 			return
 		}
+		if x.resp != nil && (x.resp.Status == 411 || x.resp.Status == 501) {
+			// A server that takes no chunked request bodies refuses this one for that reason:
+			// whether it may is input.chunked-body's question, and how it resolves the conflict
+			// cannot be seen.
+			k.skipUnlessAppCalled(x, "input.chunked-body")
+		}
 		if x.err != nil {
 			k.failf("%s", x.problem())
 		}

@@ -50,29 +50,7 @@ func watchIdle() {
 		return
 	}
 	from := requestLogSize()
-	caseLogStart = from
 	DeferCleanup(func() { awaitIdle(id, from) })
-}
-
-// caseLogStart is where the running case's requests begin in the request log.
-var caseLogStart int64
-
-// appNotCalled reports whether the probe knows that no request of the running case reached the
-// application (false when it cannot know).
-func appNotCalled() bool {
-	if !logging() {
-		return false
-	}
-	f, err := os.Open(filepath.Join(target.probeDir, requestLog))
-	if err != nil {
-		return true // the application would have created it
-	}
-	defer f.Close()
-	if _, err := f.Seek(caseLogStart, io.SeekStart); err != nil {
-		return false
-	}
-	b, _ := io.ReadAll(io.LimitReader(f, 1<<20))
-	return !strings.Contains(string(b), `"event": "begin"`)
 }
 
 func specCaseID(r SpecReport) string {

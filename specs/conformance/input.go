@@ -233,11 +233,16 @@ var _ = nodes.Describe("wsgi.input", func() {
 			r.token = newToken()
 			x := k.try(r)
 			if x.resp != nil && (x.resp.Status == 411 || x.resp.Status == 501) {
-				if rs := readRecords(r.token); len(rs) > 0 {
-					k.failf("%q, yet the application was called (%s)", x.resp.StatusLine, eventList(rs))
+				if called, _ := x.appCalled(); called {
+					k.failf("%q, yet the application was called", x.resp.StatusLine)
 				}
 				k.saw("the server does not support chunked request bodies and refused the request cleanly: %q", x.resp.StatusLine)
 				return
+			}
+			if x.resp != nil && refusal(x.resp.Status) {
+				if called, _ := x.appCalled(); !called {
+					k.failf("the server refused a valid chunked body with %q (body %q): a server that does not support chunked request bodies says so with 411 Length Required or 501 Not Implemented", x.resp.StatusLine, clip(x.resp.Body))
+				}
 			}
 			a := k.inputAnswer(x, "drain:8192")
 			if got := strings.Join(k.values(a)[0], ""); got != inputBody {
@@ -247,7 +252,15 @@ var _ = nodes.Describe("wsgi.input", func() {
 		})
 		caseSpec("input.chunked-terminated", func(k *check) {
 			k.expect("wsgi.input_terminated true for a chunked request")
-			a := k.readInput(untilEOF(chunkedPost()), "drain:8192")
+			r := untilEOF(chunkedPost())
+			r.path = probePath("/input", "ops", "drain:8192")
+			x := k.try(r)
+			if x.resp == nil && isTimeout(x.err) {
+				// The application's reads never reached the end of the body: the server handed it
+				// the chunked body undecoded (or without an end), input.chunked-body's failure.
+				k.skipf("precondition not met: no response within %v, because the application's read(8192) until b\"\" never returned: the server did not end wsgi.input at the end of the chunked body, which input.chunked-body judges, so there is no terminated input whose flag could be judged", x.timeout)
+			}
+			a := k.inputAnswer(x, "drain:8192")
 			if a.InputTerminated == nil {
 				k.failf("wsgi.input_terminated absent")
 			}
@@ -262,8 +275,11 @@ var _ = nodes.Describe("wsgi.input", func() {
 		caseSpec("input.expect-continue", func(k *check) {
 			k.expect("after the client waits up to 1.5 s for 100 Continue and then sends the body, the application reads the whole body")
 			x, _, interim := expectContinue(k)
+			if x.early != nil {
+				k.failf("the server answered %q before the body was sent, instead of reading it", x.early.StatusLine)
+			}
 			var a inputAnswer
-			k.probeJSON(x, &a)
+			k.probeJSON(x.exchange, &a)
 			if got := strings.Join(k.values(a)[0], ""); got != inputBody {
 				k.failf("the application read %q", got)
 			}
@@ -272,6 +288,12 @@ var _ = nodes.Describe("wsgi.input", func() {
 		caseSpec("input.expect-continue-interim", func(k *check) {
 			k.expect("HTTP/1.1 100 Continue within 1.5 s, before the client sends the body")
 			x, continued, interim := expectContinue(k)
+			if x.early != nil {
+				// A final answer before the body: the server refused the request (input.expect-continue's
+				// failure when it was refused) or the application answered without reading it.
+				k.skipUnlessAppCalled(x.exchange, "input.expect-continue")
+				k.failf("the application was called, but the server answered %q before the body was sent", x.early.StatusLine)
+			}
 			if !continued {
 				k.failf("%s; then %q", interim, x.resp.StatusLine)
 			}
@@ -284,7 +306,7 @@ var _ = nodes.Describe("wsgi.input", func() {
 // 1.5 s for an interim response (as curl waits 1 s), sends the body, and reads the final
 // response. It returns that exchange, whether 100 Continue came before the body, and a
 // description of what happened.
-func expectContinue(k *check) (x exchange, continued bool, interim string) {
+func expectContinue(k *check) (x continueExchange, continued bool, interim string) {
 	c := k.open()
 	head := request{method: "POST", path: probePath("/input", "ops", fmt.Sprintf("read:%d", len(inputBody))), header: rawhttp.Header{
 		{Name: "Content-Type", Value: "text/plain"},
@@ -292,6 +314,7 @@ func expectContinue(k *check) (x exchange, continued bool, interim string) {
 		{Name: "Expect", Value: "100-continue"},
 	}}
 	deadline := time.Now().Add(readTimeout)
+	logFrom := requestLogSize()
 	start, err := c.Write(head.bytes(), deadline)
 	if err != nil {
 		k.failf("sending the request head: %v", err)
@@ -304,7 +327,9 @@ func expectContinue(k *check) (x exchange, continued bool, interim string) {
 			k.failf("before the body was sent the server sent something unreadable: %v", err)
 		}
 		if early.Status != 100 {
-			k.failf("the server answered %q before the body was sent", early.StatusLine)
+			// A final response: the body is not sent (the server would read it as the next request).
+			return continueExchange{exchange: exchange{conn: c, resp: early, sent: start, timeout: readTimeout, logFrom: logFrom}, early: early}, false,
+				fmt.Sprintf("%q before the body was sent", early.StatusLine)
 		}
 		continued = true
 		interim = fmt.Sprintf("100 Continue before the body, %d ms after the request head", early.HeadAt.Sub(start).Milliseconds())
@@ -313,9 +338,16 @@ func expectContinue(k *check) (x exchange, continued bool, interim string) {
 		k.failf("sending the body after %s: %v", interim, err)
 	}
 	resp, err := c.ReadResponse("POST", deadline)
-	x = k.completed(exchange{conn: c, resp: resp, sent: start, err: err, timeout: readTimeout})
+	x.exchange = k.completed(exchange{conn: c, resp: resp, sent: start, err: err, timeout: readTimeout, logFrom: logFrom})
 	if len(x.resp.Interim) > 0 {
 		interim += fmt.Sprintf("; %q only after the body was sent", x.resp.Interim[0].StatusLine)
 	}
 	return x, continued, interim
+}
+
+// continueExchange is expectContinue's exchange; early is a final response the server sent
+// before the body (the body then was not sent).
+type continueExchange struct {
+	exchange
+	early *rawhttp.Response
 }

@@ -93,6 +93,8 @@ type exchange struct {
 	err     error
 	timeout time.Duration // how long the client waited
 	grace   time.Duration // how long it waited once the application had finished
+	token   string        // the request's token, if it had one
+	logFrom int64         // the size of the probe's request log before the request was sent
 }
 
 // problem describes, for a failure message, why an exchange gave no complete response.
@@ -159,9 +161,10 @@ func (k *check) tryOn(c *rawhttp.Conn, r request) exchange {
 		timeout = readTimeout
 	}
 	deadline := time.Now().Add(timeout)
+	logFrom := requestLogSize()
 	sent, err := c.Write(r.bytes(), deadline)
 	if err != nil {
-		return exchange{conn: c, err: fmt.Errorf("sending the request: %w", err), timeout: timeout}
+		return exchange{conn: c, err: fmt.Errorf("sending the request: %w", err), timeout: timeout, token: r.token, logFrom: logFrom}
 	}
 	grace := r.grace
 	if grace == 0 {
@@ -170,7 +173,7 @@ func (k *check) tryOn(c *rawhttp.Conn, r request) exchange {
 	stopWatch := watchFinish(c, r.token, grace)
 	resp, err := c.ReadResponseUntil(r.methodOrGet(), deadline, r.until)
 	stopWatch()
-	return exchange{conn: c, resp: resp, sent: sent, err: err, timeout: timeout, grace: grace}
+	return exchange{conn: c, resp: resp, sent: sent, err: err, timeout: timeout, grace: grace, token: r.token, logFrom: logFrom}
 }
 
 // do is try for specs that need a complete response: anything less fails the case.
@@ -188,11 +191,19 @@ func (k *check) completed(x exchange) exchange {
 
 // probeJSON decodes a 200 JSON answer from the probe into v; anything else fails the case.
 func (k *check) probeJSON(x exchange, v any) {
-	// A server may refuse a request it finds invalid (4xx) before calling the application; then
-	// nothing the application would have seen can be judged. The http area's cases judge the
-	// refusal itself, and a 5xx is the server failing, not refusing.
-	if x.resp.Status >= 400 && x.resp.Status < 500 && k.c.Area != "http" && appNotCalled() {
-		k.skipf("precondition not met: the server refused the request with %q (body %q) without calling the application, so there is nothing the application saw to judge", x.resp.StatusLine, clip(x.resp.Body))
+	// A server may refuse a request it finds invalid (4xx, or 501/505: a feature or version it
+	// does not implement) before calling the application; then nothing the application would
+	// have seen can be judged, and the case is skipped, naming the case that judges the refusal.
+	// A case whose own subject is the refusal fails instead, as do the http area's cases (they
+	// judge the refusal itself); a 5xx otherwise is the server failing, not refusing.
+	if refusal(x.resp.Status) && k.c.Area != "http" {
+		judge, ok := refusalJudges[k.c.ID]
+		if !ok {
+			judge = noJudge
+		}
+		if judge != k.c.ID {
+			k.skipUnlessAppCalled(x, judge)
+		}
 	}
 	if x.resp.Status != 200 {
 		k.failf("the server answered %q, not the probe application's 200 (body %q)", x.resp.StatusLine, clip(x.resp.Body))
@@ -200,6 +211,74 @@ func (k *check) probeJSON(x exchange, v any) {
 	if err := json.Unmarshal(x.resp.Body, v); err != nil {
 		k.failf("the probe's answer is not the JSON it sends (%v): %q", err, clip(x.resp.Body))
 	}
+}
+
+// refusal reports whether status is one a server answers a request with when it declines to
+// serve it: a client error, 501 Not Implemented or 505 HTTP Version Not Supported.
+func refusal(status int) bool { return status >= 400 && status < 500 || status == 501 || status == 505 }
+
+// noJudge is what a skip says when no case judges a refusal: the PEP does not oblige a server
+// to serve every request (one with non-ASCII bytes, HTTP/1.0 without Host, ...).
+const noJudge = ""
+
+// refusalJudges names, for the cases whose requests a server may refuse, the case that judges
+// such a refusal. A case named as its own judge fails on a refusal: the refusal is its subject.
+var refusalJudges = map[string]string{
+	"input.chunked-body":        "input.chunked-body",
+	"input.chunked-terminated":  "input.chunked-body",
+	"input.expect-continue":     "input.expect-continue",
+	"environ.mutation-isolated": "environ.mutation-isolated",
+}
+
+// skipUnlessAppCalled skips the case when the probe's request log shows that the server answered
+// x's request without calling the application (it refused it, or answered it itself): what the
+// case judges happens in or after the application, so there is nothing to judge. judge is the
+// case that judges that answer, or noJudge. Without the request log nothing is known, and
+// nothing is skipped.
+func (k *check) skipUnlessAppCalled(x exchange, judge string) {
+	if called, known := x.appCalled(); !known || called {
+		return
+	}
+	answer := "no response"
+	if x.resp != nil {
+		answer = fmt.Sprintf("%q (body %q)", x.resp.StatusLine, clip(x.resp.Body))
+	} else if x.err != nil {
+		answer = x.problem()
+	}
+	where := "whether the server may answer so is not a question of this case, and no PEP 3333 case makes it one"
+	if judge != noJudge {
+		where = judge + " judges that answer"
+	}
+	k.skipf("precondition not met: the server answered the request with %s without calling the application, so there is nothing the application did to judge; %s", answer, where)
+}
+
+// appCalled reports whether the probe logged a call of the application for x's request (for a
+// request with a token, a call with that token); known is false when the suite cannot read the
+// probe's request log.
+func (x exchange) appCalled() (called, known bool) {
+	if !logging() {
+		return false, false
+	}
+	f, err := os.Open(filepath.Join(target.probeDir, requestLog))
+	if err != nil {
+		return false, true // the application would have created it
+	}
+	defer f.Close()
+	if _, err := f.Seek(x.logFrom, io.SeekStart); err != nil {
+		return false, false
+	}
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 0, 4096), 1<<20)
+	for sc.Scan() {
+		var l requestLine
+		if json.Unmarshal(sc.Bytes(), &l) != nil || l.Event != "begin" {
+			continue
+		}
+		if x.token == "" || strings.Contains(l.Target, "token="+x.token) {
+			return true, true
+		}
+	}
+	return false, true
 }
 
 // jsonInto reports whether b decodes as JSON into v.

@@ -31,6 +31,9 @@ func (k *check) rejected(try string) (raised bool, outcome string) {
 	if x.resp.Status == 200 && jsonInto(x.resp.Body, &a) && a.Raised {
 		return true, try + ": raised " + a.Error
 	}
+	if refusal(x.resp.Status) {
+		k.skipUnlessAppCalled(x, noJudge)
+	}
 	outcome = fmt.Sprintf("%s: not raised when called (the client got %q", try, x.resp.StatusLine)
 	if x.resp.Header.Has("X-Injected") {
 		outcome += " with the injected header X-Injected"
@@ -78,6 +81,9 @@ var _ = nodes.Describe("start_response", func() {
 	caseSpec("start_response.second-call-raises", func(k *check) {
 		k.expect("the second start_response call (without exc_info) raises")
 		x := k.do(request{path: probePath("/start-response", "try", "second-call"), until: untilHas("}")})
+		if refusal(x.resp.Status) {
+			k.skipUnlessAppCalled(x, noJudge)
+		}
 		var a raisedAnswer
 		if !jsonInto(x.resp.Body, &a) {
 			k.failf("%q with body %q", x.resp.StatusLine, clip(x.resp.Body))
@@ -86,6 +92,37 @@ var _ = nodes.Describe("start_response", func() {
 			k.failf("the second call returned normally (the client got %q)", x.resp.StatusLine)
 		}
 		k.saw("raised %s", a.Error)
+	})
+
+	caseSpec("start_response.second-call-after-raise", func(k *check) {
+		k.expect("after start_response(200, headers) raised (a status that is not a str), start_response(\"200 OK\", headers) without exc_info raises too")
+		// The case is about the failed first call counting as a call. A server that lets any
+		// second call through fails start_response.second-call-raises, and this one would only
+		// repeat it.
+		plain := k.do(request{path: probePath("/start-response", "try", "second-call"), until: untilHas("}")})
+		var p raisedAnswer
+		if jsonInto(plain.resp.Body, &p) && !p.Raised {
+			k.skipf("precondition not met: the server lets a second start_response call without exc_info through even after a first call that succeeded (the client got %q), so whether a failed first call counts cannot be told apart; start_response.second-call-raises judges that", plain.resp.StatusLine)
+		}
+		x := k.do(request{path: probePath("/start-response", "try", "second-call-after-raise"), until: untilHas("}")})
+		if refusal(x.resp.Status) {
+			k.skipUnlessAppCalled(x, noJudge)
+		}
+		var a struct {
+			FirstRaised bool   `json:"first_raised"`
+			FirstError  string `json:"first_error"`
+			raisedAnswer
+		}
+		if !jsonInto(x.resp.Body, &a) {
+			k.failf("%q with body %q", x.resp.StatusLine, clip(x.resp.Body))
+		}
+		if !a.FirstRaised {
+			k.skipf("precondition not met: the server accepted start_response(200, headers), a status that is not a str, so there was no failed first call; start_response.checks-status judges that")
+		}
+		if !a.Raised {
+			k.failf("the first call raised %s, but the second, without exc_info, returned normally (the client got %q): the server let the application start its response again", a.FirstError, x.resp.StatusLine)
+		}
+		k.saw("the first call raised %s; the second raised %s", a.FirstError, a.Error)
 	})
 
 	caseSpec("start_response.checks-status", func(k *check) {

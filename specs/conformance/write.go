@@ -30,6 +30,9 @@ var _ = nodes.Describe("write()", func() {
 		k.expect("Content-Length: 5 and body \"01234\" when the application declares 5 and write()s 10 bytes in two calls, nothing more on the connection, and the second write() raising")
 		token := newToken()
 		x := k.do(request{path: probePath("/stream", "h", "Content-Type: text/plain", "h", "Content-Length: 5", "app", "write:01234,write:56789"), token: token})
+		if refusal(x.resp.Status) {
+			k.skipUnlessAppCalled(x, noJudge)
+		}
 		if x.resp.Header.Get("Content-Length") != "5" || string(x.resp.Body) != "01234" {
 			k.failf("%s body %q (Content-Length %q)", x.resp.Framing, clip(x.resp.Body), x.resp.Header.Get("Content-Length"))
 		}

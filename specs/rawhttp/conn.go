@@ -89,9 +89,12 @@ func Dial(addr string, timeout time.Duration) (*Conn, error) {
 	return newConn(addr, nc, nc.(*net.TCPConn)), nil
 }
 
-// DialTLS opens a TLS connection to addr and completes the handshake. It does not verify the
-// server's certificate: a server under test often has a self-signed one, and what is judged is
-// what it does over the connection, not who it is.
+// DialTLS opens a TLS connection to addr. It does not verify the server's certificate: a server
+// under test often has a self-signed one, and what is judged is what it does over the
+// connection, not who it is. The handshake is left to the first read or write, within that
+// call's deadline, so that a TLS connection waits where a plain one does: a plain connect
+// completes from the kernel's backlog while every worker of the server is busy, and the request
+// waits for one; a handshake made here would need a free worker at once, and fail.
 func DialTLS(addr string, timeout time.Duration) (*Conn, error) {
 	nc, err := net.DialTimeout("tcp", addr, timeout)
 	if err != nil {
@@ -99,12 +102,6 @@ func DialTLS(addr string, timeout time.Duration) (*Conn, error) {
 	}
 	host, _, _ := net.SplitHostPort(addr)
 	tc := tls.Client(nc, &tls.Config{ServerName: host, InsecureSkipVerify: true})
-	tc.SetDeadline(time.Now().Add(timeout))
-	if err := tc.Handshake(); err != nil {
-		nc.Close()
-		return nil, fmt.Errorf("TLS handshake: %w", err)
-	}
-	tc.SetDeadline(time.Time{})
 	return newConn(addr, tc, nc.(*net.TCPConn)), nil
 }
 
@@ -199,6 +196,9 @@ func (c *Conn) Write(p []byte, deadline time.Time) (time.Time, error) {
 	if err := c.nc.SetWriteDeadline(deadline); err != nil {
 		return time.Time{}, err
 	}
+	if err := c.handshake(deadline); err != nil {
+		return time.Time{}, err
+	}
 	n, err := c.nc.Write(p)
 	now := time.Now()
 	if n > 0 {
@@ -206,6 +206,24 @@ func (c *Conn) Write(p []byte, deadline time.Time) (time.Time, error) {
 		c.sent += int64(n)
 	}
 	return now, err
+}
+
+// handshake completes a TLS connection's handshake (DialTLS leaves it to the first write) by
+// deadline: the handshake reads the server's answer, and the read deadline may be unset.
+func (c *Conn) handshake(deadline time.Time) error {
+	tc, ok := c.nc.(*tls.Conn)
+	if !ok || tc.ConnectionState().HandshakeComplete {
+		return nil
+	}
+	tc.SetReadDeadline(deadline)
+	err := tc.Handshake()
+	c.mu.Lock()
+	c.applyReadDeadline()
+	c.mu.Unlock()
+	if err != nil {
+		return fmt.Errorf("TLS handshake: %w", err)
+	}
+	return nil
 }
 
 // CloseWrite half-closes the connection: the server reads end of stream, the client can still

@@ -3,8 +3,16 @@ package rawhttp
 import (
 	"bufio"
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"errors"
 	"io"
+	"math/big"
 	"net"
 	"os"
 	"os/exec"
@@ -404,4 +412,78 @@ func TestEndlessBodyKeepsLittle(t *testing.T) {
 	if !strings.Contains(c.Transcript(), "not kept") {
 		t.Error("the transcript does not say that bytes were not kept")
 	}
+}
+
+// TestTLSDialWaitsLikeTCP: a TLS server that serves one connection at a time (a sync worker) is
+// dialled twice before either request is sent. The second dial must succeed at once, as a plain
+// connect does from the backlog, and its request be answered once the first is done: a
+// handshake made in DialTLS waited for a free worker and timed out.
+func TestTLSDialWaitsLikeTCP(t *testing.T) {
+	cert, err := tls.X509KeyPair(testCert(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{cert}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			// One connection at a time: handshake, hold the worker, answer, close.
+			c.SetDeadline(time.Now().Add(5 * time.Second))
+			br := bufio.NewReader(c)
+			for line, err := br.ReadString('\n'); err == nil && line != "\r\n"; line, err = br.ReadString('\n') {
+			}
+			time.Sleep(300 * time.Millisecond)
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+			c.Close()
+		}
+	}()
+	addr := ln.Addr().String()
+	var conns []*Conn
+	for i := 0; i < 2; i++ {
+		c, err := DialTLS(addr, 200*time.Millisecond)
+		if err != nil {
+			t.Fatalf("dial %d: %v", i+1, err)
+		}
+		defer c.Close()
+		conns = append(conns, c)
+	}
+	for i, c := range conns {
+		deadline := time.Now().Add(3 * time.Second)
+		if _, err := c.Write(Request{Method: "GET", Target: "/", Header: Header{{Name: "Host", Value: addr}}}.Bytes(), deadline); err != nil {
+			t.Fatalf("request %d: %v", i+1, err)
+		}
+	}
+	for i, c := range conns {
+		resp, err := c.ReadResponse("GET", time.Now().Add(3*time.Second))
+		if err != nil || string(resp.Body) != "ok" {
+			t.Errorf("response %d: %v", i+1, err)
+		}
+	}
+}
+
+// testCert returns a self-signed certificate for 127.0.0.1 and its key, PEM-encoded.
+func testCert(t *testing.T) (certPEM, keyPEM []byte) {
+	t.Helper()
+	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "127.0.0.1"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &priv.PublicKey, priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalECPrivateKey(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER})
 }
