@@ -34,6 +34,8 @@ type scenarioView struct {
 	Latency         *lineChart
 	OverTime        *lineChart // nil without raw results
 	HasReference    bool
+	// Commands are the servers' command lines in this scenario (its app is the scenario's).
+	Commands []commandLine
 }
 
 // benchStat is one server's medians in a scenario.
@@ -84,6 +86,7 @@ func buildBench(d *Data, tags hostTags) *benchView {
 			st.Ratio = r.ThroughputRPS
 		}
 		sv.Stats = append(sv.Stats, st)
+		sv.Commands = append(sv.Commands, commandLine{st.Label, st.Server.Command})
 	}
 	raw := map[string]map[string][]point{}
 	for _, sv := range v.Scenarios {

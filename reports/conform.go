@@ -37,11 +37,19 @@ func (t hostTags) label(k serverKey) string {
 	return k.name + " · " + t.tag[k.host]
 }
 
+// commandLine is the command a server ran under, as a page lists it: a result is only worth as
+// much as the reader's ability to start the same server again.
+type commandLine struct {
+	Label   string // the server (and host, scenario or framework) it ran for
+	Command string // empty for a server wsgispec did not start (--url)
+}
+
 // conformView is the data of the conformance page.
 type conformView struct {
-	Columns []*conformColumn
-	Areas   []*areaGroup
-	Levels  []catalog.Level
+	Columns  []*conformColumn
+	Commands []commandLine
+	Areas    []*areaGroup
+	Levels   []catalog.Level
 	// Coverage is how the catalog covers PEP 3333's server-side statements, per section and
 	// keyword (the catalog of this build, whatever the runs' versions).
 	Coverage []catalog.SectionCoverage
@@ -125,6 +133,7 @@ func buildConform(d *Data, tags hostTags) *conformView {
 		}
 	}
 	for _, col := range v.Columns {
+		v.Commands = append(v.Commands, commandLine{col.Label, col.Run.Server.Command})
 		for _, c := range col.Run.Cases {
 			var lc *levelCount
 			switch c.Level {

@@ -8,8 +8,9 @@ import (
 
 // matrixView is the data of the frameworks page: a row per framework, a column per server × host.
 type matrixView struct {
-	Columns []string
-	Rows    []*frameworkRow
+	Columns  []string
+	Rows     []*frameworkRow
+	Commands []commandLine // per framework × server: each framework's app is its own
 }
 
 type frameworkRow struct {
@@ -58,8 +59,12 @@ func buildMatrix(d *Data, tags hostTags) *matrixView {
 		}
 	}
 	for _, row := range v.Rows {
-		for _, k := range keys {
-			row.Cells = append(row.Cells, newFrameworkCell(latest[k][row.Name]))
+		for i, k := range keys {
+			r := latest[k][row.Name]
+			row.Cells = append(row.Cells, newFrameworkCell(r))
+			if r != nil {
+				v.Commands = append(v.Commands, commandLine{row.Name + " on " + v.Columns[i], r.Server.Command})
+			}
 		}
 	}
 	return v

@@ -260,6 +260,34 @@ func TestBenchPageListsServersNotMeasured(t *testing.T) {
 	}
 }
 
+// TestEveryPageNamesTheCommands: each page lists the command line every server ran under, so a
+// reader can start the same server again; a server wsgispec did not start says so.
+func TestEveryPageNamesTheCommands(t *testing.T) {
+	d := loadTestdata(t)
+	for i := range d.Bench {
+		d.Bench[i].Server.Command = "serve-" + d.Bench[i].Server.Name + " --bench"
+	}
+	for i := range d.Matrix {
+		d.Matrix[i].Server.Command = "serve-" + d.Matrix[i].Server.Name + " --matrix"
+	}
+	for i := range d.Conform {
+		d.Conform[i].Server.Command = ""
+	}
+	pages := renderTestdata(t, d)
+	if len(d.Bench) == 0 || len(d.Matrix) == 0 || len(d.Conform) == 0 {
+		t.Fatal("the testdata lacks a kind of result")
+	}
+	for page, want := range map[string]string{
+		BenchmarksPage:  d.Bench[0].Server.Command,
+		FrameworksPage:  d.Matrix[0].Server.Command,
+		ConformancePage: "(external server, --url)",
+	} {
+		if !strings.Contains(pages[page], "server command lines") || !strings.Contains(pages[page], want) {
+			t.Errorf("%s does not list the command line %q", page, want)
+		}
+	}
+}
+
 func TestFrameworksPageOpensFailingSteps(t *testing.T) {
 	dir := t.TempDir()
 	writeResult(t, dir, "matrix.json", "matrix", "2026-01-01T00:00:00Z", []harness.MatrixRun{{
