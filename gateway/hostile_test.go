@@ -3,20 +3,14 @@
 package gateway
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/wsgispec/wsgispec/internal/testcert"
 )
 
 func TestRequestSmugglingIsRefused(t *testing.T) {
@@ -119,7 +113,7 @@ func TestForwardedHeadersOnlyFromTrustedProxies(t *testing.T) {
 }
 
 func TestTLSServesHTTPS(t *testing.T) {
-	certFile, keyFile := selfSigned(t, t.TempDir())
+	certFile, keyFile := testcert.Files(t, t.TempDir())
 	ts := startConfigured(t, ServerConfig{TLSCert: certFile, TLSKey: keyFile}, testApp("application"))
 	tc, err := tls.Dial("tcp", ts.addr, &tls.Config{InsecureSkipVerify: true})
 	if err != nil {
@@ -134,20 +128,4 @@ func TestTLSServesHTTPS(t *testing.T) {
 	if env.WSGI["wsgi.url_scheme"] != "'https'" || env.CGI["HTTPS"] != "on" {
 		t.Errorf("over TLS: expected wsgi.url_scheme https and HTTPS=on, got %s and %q", env.WSGI["wsgi.url_scheme"], env.CGI["HTTPS"])
 	}
-}
-
-func selfSigned(t *testing.T, dir string) (string, string) {
-	t.Helper()
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "127.0.0.1"},
-		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kder, _ := x509.MarshalECPrivateKey(key)
-	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
-	os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}), 0o600)
-	return certFile, keyFile
 }

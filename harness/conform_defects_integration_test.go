@@ -1,14 +1,7 @@
 package harness
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
-	"math/big"
 	"net"
 	"os"
 	"os/exec"
@@ -17,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/wsgispec/wsgispec/internal/testcert"
 )
 
 // caseDefects are brokenserver's defects that single out cases (see its docstring), each with
@@ -76,7 +71,7 @@ func TestConformCatchesEachCaseDefect(t *testing.T) {
 // a time: a client that handshook at dial time timed out on the next connection) and gevent.
 func TestConformOverTLS(t *testing.T) {
 	bin := wsgispecBin(t)
-	cert, key := selfSignedCert(t)
+	cert, key := testcert.Files(t, t.TempDir())
 	probe, err := filepath.Abs(filepath.Join("..", "pyapps", "probe"))
 	if err != nil {
 		t.Fatal(err)
@@ -187,31 +182,4 @@ func waitListening(t *testing.T, port int) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	t.Fatalf("nothing listens on port %d after 15 s", port)
-}
-
-// selfSignedCert writes a certificate for 127.0.0.1 and its key, PEM-encoded.
-func selfSignedCert(t *testing.T) (cert, key string) {
-	t.Helper()
-	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "127.0.0.1"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &priv.PublicKey, priv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, err := x509.MarshalECPrivateKey(priv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	cert, key = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	os.WriteFile(cert, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644)
-	os.WriteFile(key, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600)
-	return cert, key
 }

@@ -3,16 +3,9 @@ package rawhttp
 import (
 	"bufio"
 	"bytes"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
 	"io"
-	"math/big"
 	"net"
 	"os"
 	"os/exec"
@@ -23,6 +16,7 @@ import (
 
 	"github.com/wsgispec/wsgispec/internal/readcap"
 	"github.com/wsgispec/wsgispec/internal/readcap/readcaptest"
+	"github.com/wsgispec/wsgispec/internal/testcert"
 )
 
 // step is one action of a scripted test server: write bytes, or pause.
@@ -419,7 +413,7 @@ func TestEndlessBodyKeepsLittle(t *testing.T) {
 // connect does from the backlog, and its request be answered once the first is done: a
 // handshake made in DialTLS waited for a free worker and timed out.
 func TestTLSDialWaitsLikeTCP(t *testing.T) {
-	cert, err := tls.X509KeyPair(testCert(t))
+	cert, err := tls.X509KeyPair(testcert.PEM(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -466,24 +460,4 @@ func TestTLSDialWaitsLikeTCP(t *testing.T) {
 			t.Errorf("response %d: %v", i+1, err)
 		}
 	}
-}
-
-// testCert returns a self-signed certificate for 127.0.0.1 and its key, PEM-encoded.
-func testCert(t *testing.T) (certPEM, keyPEM []byte) {
-	t.Helper()
-	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "127.0.0.1"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &priv.PublicKey, priv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, err := x509.MarshalECPrivateKey(priv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER})
 }
