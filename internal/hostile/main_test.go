@@ -8,15 +8,12 @@ import (
 )
 
 // TestMain lets the test binary be the hostile server itself (`hostile-serve MODE HOST:PORT`),
-// which the tests give wsgispec as a --server-cmd, or the driver of a wsgispec run through its
-// packages (`hostile-drive ...`, see drive), so that each run's memory is its own process's.
+// which the tests give wsgispec as a --server-cmd.
 func TestMain(m *testing.M) {
 	if len(os.Args) > 1 {
 		switch os.Args[1] {
 		case "hostile-serve":
 			os.Exit(serveMain(os.Args[2:]))
-		case "hostile-drive":
-			os.Exit(drive(os.Args[2:]))
 		}
 	}
 	os.Exit(m.Run())

@@ -32,12 +32,11 @@ type observed struct {
 // process that peaks and exits within this interval could be missed (ru_maxrss catches those).
 const pollEvery = 20 * time.Millisecond
 
-// observe runs argv with env added and its memory watched, within timeout.
-func observe(argv, env []string, timeout time.Duration) observed {
+// observe runs argv with its memory watched, within timeout.
+func observe(argv []string, timeout time.Duration) observed {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
-	cmd.Env = append(os.Environ(), env...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	var stdout, stderr bytes.Buffer
