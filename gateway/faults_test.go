@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+
 	"strconv"
 	"strings"
 	"sync"
@@ -471,5 +472,31 @@ func TestServeExitsWhenTheAppCannotLoad(t *testing.T) {
 	}
 	if strings.Contains(string(out), "Exception ignored") {
 		t.Errorf("expected only the app's traceback, got more:\n%s", out)
+	}
+}
+
+// TestAppThreadsKeepTheirTimerSlack: the threads that run the app, and those the app starts,
+// keep the supervisor's timer slack (the worker's runtime threads get workerTimerSlack), so the
+// app's own sleeps are as precise as under any other server.
+func TestAppThreadsKeepTheirTimerSlack(t *testing.T) {
+	gp := startBinary(t, "--workers", "1")
+	code, body, err := gp.get("/timerslack")
+	if err != nil || code != 200 {
+		log, _ := os.ReadFile(gp.log)
+		t.Fatalf("GET /timerslack: %d %v\n%s\nlog:\n%s", code, err, body, log)
+	}
+	var got struct{ Request, Started int }
+	decodeJSON(t, body, &got)
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/timerslack_ns", gp.cmd.Process.Pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	supervisor, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Request != supervisor || got.Started != supervisor {
+		t.Errorf("the app's threads have timer slack %d ns (request) and %d ns (a thread it started); want the supervisor's %d ns",
+			got.Request, got.Started, supervisor)
 	}
 }

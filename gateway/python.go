@@ -43,6 +43,8 @@ func startPython() error {
 	pyOnce.Do(func() {
 		runtime.LockOSThread()
 		defer runtime.UnlockOSThread()
+		setAppTimerSlack()
+		C.wsgi_use_app_timer_slack()
 		if err := python3.Py_SetProgramName(PythonExecutable); err != nil {
 			pyErr = err
 			return
@@ -113,6 +115,7 @@ func load(app *AppConfig, asgiDir string, baseEnv map[string]string) (*interpret
 	}
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
+	C.wsgi_use_app_timer_slack() // the app's import may start threads, which inherit it
 	in := &interpreter{sub: app.Interpreter != InterpreterMain}
 	if in.sub {
 		slot, err := allocSlot()

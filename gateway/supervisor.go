@@ -187,11 +187,19 @@ func (s *Supervisor) start(slot int) (*worker, error) {
 		// for hello with 2 workers on 2 cores).
 		env = append(env, "GOMAXPROCS="+strconv.Itoa(max(1, runtime.NumCPU()/s.Workers)))
 	}
-	pid, err := syscall.ForkExec(s.Argv[0], s.Argv, &syscall.ProcAttr{
-		Env:   env,
-		Files: []uintptr{0, 1, 2, lfd, readW.Fd(), s.boardFile.Fd()},
-		// A worker must not outlive its supervisor, even one that was killed.
-		Sys: &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM},
+	var pid int
+	err = forkWithTimerSlack(func(appSlack int) error {
+		if appSlack > 0 {
+			env = append(env, envAppTimerSlack+"="+strconv.Itoa(appSlack))
+		}
+		var err error
+		pid, err = syscall.ForkExec(s.Argv[0], s.Argv, &syscall.ProcAttr{
+			Env:   env,
+			Files: []uintptr{0, 1, 2, lfd, readW.Fd(), s.boardFile.Fd()},
+			// A worker must not outlive its supervisor, even one that was killed.
+			Sys: &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM},
+		})
+		return err
 	})
 	readW.Close()
 	if err != nil {

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -71,7 +72,19 @@ static void remember(int slot, PyThreadState *ts) {
     s->ours[s->nours++] = ts;
 }
 
+/* The timer slack of threads that run Python, set by the worker from its supervisor's (see
+ * gateway/timerslack.go); 0 leaves threads as they are. */
+long wsgi_app_timer_slack;
+static __thread char app_timer_slack_set;
+
+void wsgi_use_app_timer_slack(void) {
+    if (app_timer_slack_set || wsgi_app_timer_slack <= 0) return;
+    app_timer_slack_set = 1;
+    prctl(PR_SET_TIMERSLACK, (unsigned long)wsgi_app_timer_slack, 0, 0, 0);
+}
+
 void wsgi_enter(int slot) {
+    wsgi_use_app_timer_slack();
     PyThreadState *ts = thread_states[slot];
     int fresh = ts == NULL || thread_gens[slot] != slots[slot].gen;
     if (fresh) {

@@ -73,6 +73,8 @@ int wsgi_runtime_init(void);
 int wsgi_interp_new(int slot, char **err);
 int wsgi_interp_main(int slot);
 int wsgi_interp_end(int slot);
+extern long wsgi_app_timer_slack;
+void wsgi_use_app_timer_slack(void);
 void wsgi_enter(int slot);
 void wsgi_leave(void);
 char *wsgi_format_exception(size_t *len);

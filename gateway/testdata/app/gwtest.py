@@ -3,9 +3,11 @@
 What cannot be seen from the client (close() calls, exceptions caught inside the app) is written to
 files in the directory named by the GWTEST_DIR environment variable.
 """
+import ctypes
 import json
 import os
 import sys
+import threading
 import time
 
 RECORD_DIR = os.environ.get("GWTEST_DIR", "")
@@ -186,6 +188,14 @@ def application(environ, start_response):
     if path == "/big":
         start_response("200 OK", [])
         return iter([b"y" * 65536] * int(qs))
+    if path == "/timerslack":  # the timer slack of the request's thread and of a thread it starts
+        def slack():
+            return ctypes.CDLL(None).prctl(30, 0, 0, 0, 0)  # PR_GET_TIMERSLACK: this thread's
+        started = []
+        t = threading.Thread(target=lambda: started.append(slack()))
+        t.start()
+        t.join()
+        return as_json(start_response, {"pid": os.getpid(), "request": slack(), "started": started[0]})
     if path == "/pid":  # with a query: first says it runs (record "sleeping"), then sleeps qs seconds
         if qs:
             record("sleeping", str(os.getpid()))
@@ -195,7 +205,6 @@ def application(environ, start_response):
     if path == "/exit":  # the worker dies mid-request
         os._exit(1)
     if path == "/segv":  # a crash in C code
-        import ctypes
         ctypes.string_at(0)
     if path == "/raise":
         raise RuntimeError("the app failed")
