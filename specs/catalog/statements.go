@@ -278,7 +278,7 @@ var statements = []Statement{
 		Cases: []string{"start_response.second-call-raises"}},
 	{ID: "sr.second-call-after-raise", Section: "The start_response() Callable", Keyword: KeyOther,
 		Says:  "A call without exc_info after a first call that raised is a fatal error too: the first call counts as made.",
-		Cases:  []string{"start_response.second-call-after-raise"}},
+		Cases: []string{"start_response.second-call-after-raise"}},
 	{ID: "sr.no-exc-info-reference", Section: "The start_response() Callable", Keyword: KeyShould,
 		Says:   "start_response keeps no reference to exc_info after it returns.",
 		NoCase: "Would need the probe to look for the server's references to the traceback after the call (gc referrers); not built."},
