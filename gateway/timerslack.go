@@ -22,10 +22,10 @@ import (
 // process is busy, takes the processor away from a cgo call that has run past one of its ticks
 // and wakes another thread to use it; the call's thread must then wait to get a processor back.
 // A Flask request lasts a few hundred µs, so with the kernel's default slack (50 µs) nearly every
-// request paid those wake-ups: 4.7 context switches per request where uWSGI needs 1.2. A slack of
-// 1 ms lets sysmon sleep about that long, so a call is taken over only once it has run for a
-// millisecond or so: with wrk on a Flask app, 1.8 context switches per request and 18% less CPU
-// (issue 16's closing note has the figures). sysmon's other duties (preempting a goroutine that
+// request paid those wake-ups: 5.6 context switches per request where uWSGI needs 1.3 (wrk -c2 on
+// gateway/testdata/flaskread). A slack of 1 ms lets sysmon sleep about that long, so a call is
+// taken over only once it has run for a millisecond or so: 1.5 context switches per request and
+// a third less CPU (the README's wrk comparison has the figures). sysmon's other duties (preempting a goroutine that
 // ran 10 ms, polling the network when nothing else does) keep their meaning at that pace.
 //
 // The slack is inherited: the supervisor sets it on the thread that forks a worker, so that every

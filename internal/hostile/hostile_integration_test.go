@@ -78,6 +78,10 @@ func TestHostileServers(t *testing.T) {
 	if bin == "" {
 		t.Skip("WSGISPEC_BIN is not set: run `make test`, which builds bin/ and sets it")
 	}
+	self, err := os.Executable() // the hostile server: this test binary (see TestMain)
+	if err != nil {
+		t.Fatal(err)
+	}
 	dir := t.TempDir()
 	var runs []*hostileRun
 	for _, command := range []string{"conform", "matrix", "bench"} {
@@ -92,7 +96,7 @@ func TestHostileServers(t *testing.T) {
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			r.obs = observe(cliArgs(bin, r), runTimeout)
+			r.obs = observe(cliArgs(bin, self, r), runTimeout)
 			r.left = tagged(r.tag)
 		})
 	}
@@ -127,12 +131,9 @@ func TestHostileServers(t *testing.T) {
 }
 
 // cliArgs is the wsgispec command line of a run: the command as a user would type it, with the
-// hostile server given as --server-cmd and the run's JSON written beside the test's files.
-func cliArgs(bin string, r *hostileRun) []string {
-	self, err := os.Executable()
-	if err != nil {
-		panic(err) // the test binary always knows its own path on Linux
-	}
+// hostile server (the test binary self) given as --server-cmd and the run's JSON written beside
+// the test's files.
+func cliArgs(bin, self string, r *hostileRun) []string {
 	argv := []string{filepath.Join(bin, "wsgispec"), r.command,
 		"--server-cmd", serverCommand(self, r.mode, r.tag), "--name", "hostile-" + string(r.mode), "--json", r.json}
 	switch r.command {
